@@ -118,7 +118,8 @@ func startPty(cmd *exec.Cmd, attrs *syscall.SysProcAttr, ps *PtySpec) (*Process,
 			return nil, err
 		}
 	}
-	return &Process{cmd: cmd, Stdin: master, Stdout: master, pty: master}, nil
+	// A pty cannot be half-closed: stdin EOF leaves the master open.
+	return &Process{cmd: cmd, Stdin: nopCloser{master}, Stdout: master, pty: master}, nil
 }
 
 // Resize changes the pty's window size; without a pty it does nothing.
@@ -159,3 +160,7 @@ func (p *Process) Close() error {
 	}
 	return nil
 }
+
+type nopCloser struct{ io.Writer }
+
+func (nopCloser) Close() error { return nil }
