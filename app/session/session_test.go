@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -238,3 +239,5 @@ func TestSignalProcessGroup(t *testing.T) {
 		t.Errorf("process group %d still exists: %v", p.Pid(), err)
 	}
 }
+
+func discard() *slog.Logger { return slog.New(slog.DiscardHandler) }
