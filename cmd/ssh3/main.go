@@ -1,0 +1,6 @@
+// Command ssh3 is the SSH3 client.
+package main
+
+import "os"
+
+func main() { os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) }
