@@ -73,6 +73,7 @@ func (h *ChannelHeader) Append(b []byte, p *Profile) ([]byte, error) {
 	if want, got := p.extraKind(h.Type), extraKindOf(h.Extra); want != got {
 		return b, &ValueError{What: "channel header", Reason: fmt.Sprintf("%s channel in %s takes %s fields, not %s", h.Type, p, want, got)}
 	}
+	start := len(b)
 	b = wire.AppendVarintLen(b, p.signal, 8)
 	b = wire.AppendVarint(b, h.Conversation)
 	b = wire.AppendString(b, h.Type)
@@ -80,7 +81,11 @@ func (h *ChannelHeader) Append(b []byte, p *Profile) ([]byte, error) {
 	if h.Extra == nil {
 		return b, nil
 	}
-	return h.Extra.appendExtra(b, p)
+	nb, err := h.Extra.appendExtra(b, p)
+	if err != nil {
+		return b[:start], err // nothing of a refused header is written
+	}
+	return nb, nil
 }
 
 // PeekSignal reads the first varint of a stream and reports the profile

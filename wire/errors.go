@@ -33,10 +33,11 @@ func (e *LengthError) Error() string {
 	return fmt.Sprintf("wire: length %d exceeds the maximum of %d", e.Length, e.Max)
 }
 
-// truncated maps an empty-input io.EOF met after the start of a value to
-// ErrTruncated: once a value has begun, running out is never a clean end.
+// truncated maps an io.EOF or io.ErrUnexpectedEOF (io.ReadFull's report of a
+// partial read) met after the start of a value to ErrTruncated: once a value
+// has begun, running out is never a clean end.
 func truncated(err error) error {
-	if err == io.EOF {
+	if err == io.EOF || err == io.ErrUnexpectedEOF {
 		return ErrTruncated
 	}
 	return err

@@ -1,6 +1,7 @@
 package wire
 
 import (
+	"bytes"
 	"io"
 	"unicode/utf8"
 )
@@ -59,7 +60,8 @@ func ParseUTF8(b []byte, max uint64) (string, int, error) {
 }
 
 // ReadBytes reads a length-prefixed byte string from r into a new slice. The
-// length is checked against max before anything is allocated.
+// length is checked against max before anything is allocated, and a long
+// string is allocated as its bytes arrive, not as announced.
 func ReadBytes(r Reader, max uint64) ([]byte, error) {
 	l, err := ReadVarint(r)
 	if err != nil {
@@ -68,12 +70,26 @@ func ReadBytes(r Reader, max uint64) ([]byte, error) {
 	if l > max {
 		return nil, &LengthError{Length: l, Max: max}
 	}
-	p := make([]byte, l)
-	if _, err := io.ReadFull(r, p); err != nil {
+	if l <= readChunk {
+		p := make([]byte, l)
+		if _, err := io.ReadFull(r, p); err != nil {
+			return nil, truncated(err)
+		}
+		return p, nil
+	}
+	// A large claim is not trusted for the allocation (max may be large
+	// too): the buffer grows with the bytes that actually arrive.
+	var buf bytes.Buffer
+	buf.Grow(readChunk)
+	if _, err := io.CopyN(&buf, r, int64(l)); err != nil {
 		return nil, truncated(err)
 	}
-	return p, nil
+	return buf.Bytes(), nil
 }
+
+// readChunk is the largest length ReadBytes allocates before the bytes
+// arrive.
+const readChunk = 64 << 10
 
 // ReadString is ReadBytes returning a string.
 func ReadString(r Reader, max uint64) (string, error) {

@@ -17,32 +17,32 @@ const (
 
 // options is the parsed command line.
 type options struct {
-	identities    []string // -i, -privkey
-	user          string   // -l
-	port          int      // -p; 0: from the destination or the default
-	configFile    string   // -F
-	verbose       int      // -v...
-	quiet         bool     // -q
-	version       bool     // -V
-	noCommand     bool     // -N
-	ttyForce      int      // -t count
-	ttyNever      bool     // -T
-	escape        string   // -e
-	sshOptions    []string // -o key=value
-	forwardAgent  bool     // -A, -forward-agent
-	noAgent       bool     // -a
-	locals        []string // -L
-	remotes       []string // -R
-	dynamics      []string // -D
-	jumps         []string // -J, -proxy-jump
-	insecure      bool     // -insecure
-	usePassword   bool     // -use-password
-	agentKey      string   // -pubkey-for-agent
-	forwardTCP    []string // -forward-tcp lport/ip@rport
-	forwardUDP    []string // -forward-udp lport/ip@rport
-	keyLog        string   // -keylog
-	profile       string   // -profile
-	help          bool     // -h, -help
+	identities   []string // -i, -privkey
+	user         string   // -l
+	port         int      // -p; 0: from the destination or the default
+	configFile   string   // -F
+	verbose      int      // -v...
+	quiet        bool     // -q
+	version      bool     // -V
+	noCommand    bool     // -N
+	ttyForce     int      // -t count
+	ttyNever     bool     // -T
+	escape       string   // -e
+	sshOptions   []string // -o key=value
+	forwardAgent bool     // -A, -forward-agent
+	noAgent      bool     // -a
+	locals       []string // -L
+	remotes      []string // -R
+	dynamics     []string // -D
+	jumps        []string // -J, -proxy-jump
+	insecure     bool     // -insecure
+	usePassword  bool     // -use-password
+	agentKey     string   // -pubkey-for-agent
+	forwardTCP   []string // -forward-tcp lport/ip@rport
+	forwardUDP   []string // -forward-udp lport/ip@rport
+	keyLog       string   // -keylog
+	profile      string   // -profile
+	help         bool     // -h, -help
 
 	destination string
 	command     []string
