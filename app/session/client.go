@@ -43,19 +43,43 @@ var ErrDisconnected = errors.New("session: disconnected by the user")
 // reported how the command ended.
 var ErrNoExitStatus = errors.New("session: channel closed without an exit status")
 
-// RunClient drives a session channel from the client side: it sends the
-// requests (pipelined: nothing waits for a confirmation or a reply), relays
-// stdin and output, and returns how the command ended. The goroutine that
-// reads Stdin ends when Stdin does.
+// RunClient drives a session channel from the client side: StartClient,
+// then Wait.
 func RunClient(ctx context.Context, ch Channel, cfg *ClientConfig) (Exit, error) {
+	cs, err := StartClient(ch, cfg)
+	if err != nil {
+		return Exit{}, err
+	}
+	return cs.Wait(ctx)
+}
+
+// ClientSession is a session whose requests were sent.
+type ClientSession struct {
+	ch  Channel
+	cfg *ClientConfig
+	w   *writer
+	log *slog.Logger
+}
+
+// StartClient sends the session's requests (pty-req, env, agent
+// forwarding, shell or exec) without waiting for anything: call it right
+// after opening the channel, so the requests leave in the CONNECT's flight.
+func StartClient(ch Channel, cfg *ClientConfig) (*ClientSession, error) {
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	w := &writer{ch: ch, peer: ch.Peer()}
-	if err := sendSetup(w, cfg, log); err != nil {
-		return Exit{}, err
+	cs := &ClientSession{ch: ch, cfg: cfg, w: &writer{ch: ch, peer: ch.Peer()}, log: log}
+	if err := sendSetup(cs.w, cfg, log); err != nil {
+		return nil, err
 	}
+	return cs, nil
+}
+
+// Wait relays stdin and output and returns how the command ended. The
+// goroutine that reads Stdin ends when Stdin does.
+func (cs *ClientSession) Wait(ctx context.Context) (Exit, error) {
+	ch, cfg, w, log := cs.ch, cs.cfg, cs.w, cs.log
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	disconnect := make(chan struct{})

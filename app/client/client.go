@@ -1,0 +1,175 @@
+package client
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strconv"
+	"sync"
+
+	"github.com/ssh3-project/ssh3/auth"
+	"github.com/ssh3-project/ssh3/auth/hosttrust"
+	"github.com/ssh3-project/ssh3/conn"
+	"github.com/ssh3-project/ssh3/frame"
+)
+
+// Software is what this client names itself in version headers.
+var Software = frame.Software{Name: "ssh3-project/ssh3", Version: "0.1.0"}
+
+// Target is where to connect.
+type Target struct {
+	Host string // name or IP literal; SNI and known_hosts use it
+	Port int
+	Path string
+	User string
+}
+
+// Addr is host:port for dialing.
+func (t Target) Addr() string { return net.JoinHostPort(t.Host, strconv.Itoa(t.Port)) }
+
+// Config is how to connect.
+type Config struct {
+	Target  Target
+	Profile *frame.Profile // frame.Alpha if nil
+	// Credentials are tried in order, a new connection each, until one is
+	// accepted (as ssh tries its keys).
+	Credentials []auth.Credential
+	Trust       *hosttrust.Config
+	// AskTrust is asked about a self-signed certificate seen for the first
+	// time; nil refuses such servers. On yes the certificate is pinned in
+	// Trust.KnownHosts and the connection is made again.
+	AskTrust func(ctx context.Context, info hosttrust.PromptInfo) (bool, error)
+	Logger   *slog.Logger
+	KeyLog   io.Writer
+}
+
+// Errors the ssh3 command turns into its one-line messages.
+var (
+	ErrPermissionDenied = errors.New("permission denied")
+	ErrNoCredentials    = errors.New("no credentials to try")
+)
+
+// Connect opens an authenticated conversation, trying each credential;
+// open is called with each attempt's fresh conversation right after the
+// CONNECT went out, so that channels opened there are pipelined behind it.
+// It returns the first conversation that got a 2xx with what open returned.
+func Connect[T any](ctx context.Context, cfg *Config, open func(*conn.Conversation) (T, error)) (*conn.Conversation, T, error) {
+	var zero T
+	if len(cfg.Credentials) == 0 {
+		return nil, zero, ErrNoCredentials
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	var lastErr error
+	for i, cred := range cfg.Credentials {
+		c, v, err := attempt(ctx, cfg, cred, open)
+		if err == nil {
+			return c, v, nil
+		}
+		var se *conn.StatusError
+		if !errors.As(err, &se) || se.StatusCode != 401 {
+			return nil, zero, err
+		}
+		log.Debug("authentication refused; trying the next credential", "attempt", i+1)
+		lastErr = err
+	}
+	return nil, zero, fmt.Errorf("%w (%d credentials tried): %v", ErrPermissionDenied, len(cfg.Credentials), lastErr)
+}
+
+// attempt is one connection with one credential. A self-signed
+// certificate seen for the first time fails the handshake (a prompt inside
+// it would race the handshake timeout); if the user accepts it, it is
+// pinned and the connection is made again.
+func attempt[T any](ctx context.Context, cfg *Config, cred auth.Credential, open func(*conn.Conversation) (T, error)) (*conn.Conversation, T, error) {
+	var zero T
+	c, v, leaf, err := dialOnce(ctx, cfg, cred, open)
+	var unknown *hosttrust.UnknownHostError
+	if err == nil || !errors.As(err, &unknown) || !unknown.SelfSigned || cfg.AskTrust == nil || leaf == nil {
+		return c, v, err
+	}
+	ok, perr := cfg.AskTrust(ctx, hosttrust.PromptInfo{HostKey: unknown.HostKey, Fingerprint: unknown.Fingerprint, Cert: leaf})
+	switch {
+	case perr != nil:
+		return nil, zero, perr
+	case !ok:
+		return nil, zero, hosttrust.ErrDeclined
+	}
+	if err := hosttrust.Add(cfg.Trust.KnownHosts, unknown.HostKey, leaf.Raw); err != nil {
+		return nil, zero, err
+	}
+	c, v, _, err = dialOnce(ctx, cfg, cred, open)
+	return c, v, err
+}
+
+// seenCert records the certificate the server presented, so the first-use
+// prompt can pin exactly that certificate.
+type seenCert struct {
+	mu   sync.Mutex
+	leaf *x509.Certificate
+	err  error // the trust decision, which quic-go reports only as an alert
+}
+
+func dialOnce[T any](ctx context.Context, cfg *Config, cred auth.Credential, open func(*conn.Conversation) (T, error)) (*conn.Conversation, T, *x509.Certificate, error) {
+	var zero T
+	t := cfg.Target
+	trust := hosttrust.Config{}
+	if cfg.Trust != nil {
+		trust = *cfg.Trust
+	}
+	trust.Prompt = nil // asked outside the handshake, by attempt
+	seen := &seenCert{}
+	tlsConf := trust.TLSConfig(ctx, t.Host, t.Port, t.Path, nil)
+	verify := tlsConf.VerifyConnection
+	tlsConf.VerifyConnection = func(cs tls.ConnectionState) error {
+		err := verify(cs)
+		seen.mu.Lock()
+		if len(cs.PeerCertificates) > 0 {
+			seen.leaf = cs.PeerCertificates[0]
+		}
+		seen.err = err
+		seen.mu.Unlock()
+		return err
+	}
+	p := cfg.Profile
+	if p == nil {
+		p = frame.Alpha
+	}
+	conv, err := conn.Dial(ctx, t.Addr(), &conn.Config{
+		Profile:   p,
+		TLSConfig: tlsConf,
+		Path:      t.Path,
+		User:      t.User,
+		Software:  Software,
+		Caps:      frame.AllCaps,
+		Logger:    cfg.Logger,
+		Authorization: func(ctx context.Context, exporter []byte) (string, error) {
+			return cred.Authorization(ctx, auth.ClientContext{User: t.User, Profile: auth.Profile(p.Name()), Binding: exporter})
+		},
+		KeyLogWriter: cfg.KeyLog,
+	})
+	if err != nil {
+		seen.mu.Lock()
+		defer seen.mu.Unlock()
+		if seen.err != nil {
+			return nil, zero, seen.leaf, seen.err
+		}
+		return nil, zero, nil, err
+	}
+	v, err := open(conv)
+	if err != nil {
+		_ = conv.Close()
+		return nil, zero, nil, err
+	}
+	if err := conv.Established(ctx); err != nil {
+		_ = conv.Close()
+		return nil, zero, nil, err
+	}
+	return conv, v, nil, nil
+}
