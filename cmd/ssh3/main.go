@@ -1,4 +1,5 @@
-// Command ssh3 is the SSH3 client.
+// Command ssh3 is the SSH3 client: ssh over HTTP/3, used as OpenSSH's ssh
+// is used.
 package main
 
 import "os"

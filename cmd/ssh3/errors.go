@@ -1,0 +1,48 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+
+	"github.com/ssh3-project/ssh3/app/client"
+	"github.com/ssh3-project/ssh3/app/session"
+	"github.com/ssh3-project/ssh3/auth/hosttrust"
+	"github.com/ssh3-project/ssh3/conn"
+)
+
+// describeError turns an error into the one line ssh users expect, naming
+// the cause.
+func describeError(err error) string {
+	var (
+		unknown  *hosttrust.UnknownHostError
+		mismatch *hosttrust.MismatchError
+		status   *conn.StatusError
+		netErr   net.Error
+	)
+	switch {
+	case errors.As(err, &mismatch):
+		return fmt.Sprintf("REMOTE HOST CERTIFICATE HAS CHANGED for %s (now %s); it is pinned in %s line %d. Someone could be eavesdropping on you; if the change is expected, remove that line.",
+			mismatch.HostKey, mismatch.Fingerprint, mismatch.File, mismatch.Index+1)
+	case errors.As(err, &unknown):
+		return fmt.Sprintf("unknown host certificate for %s (%s): %v", unknown.HostKey, unknown.Fingerprint, unknown.Err)
+	case errors.Is(err, client.ErrPermissionDenied):
+		return "permission denied: " + err.Error()
+	case errors.As(err, &status):
+		switch status.StatusCode {
+		case 404:
+			return "no SSH3 server at this URL path (404); check the path (default /ssh3-term)"
+		case 403:
+			return "the server refused this protocol version (403): " + status.Body
+		}
+		return err.Error()
+	case errors.Is(err, session.ErrNoExitStatus):
+		return "connection closed by the server before the command finished"
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():
+		return "connection timed out: " + err.Error()
+	case errors.Is(err, conn.ErrConnectionLost):
+		return "connection lost: " + err.Error()
+	}
+	return err.Error()
+}
