@@ -42,6 +42,8 @@ type Server struct {
 	conn   *conn.Server
 	log    *slog.Logger
 	chans  map[string]ChannelHandler
+	// lookupAccount finds the account a session runs as; tests replace it.
+	lookupAccount func(name string) (*session.Account, error)
 	ctx    context.Context // ends when the server closes; parents every session
 	cancel context.CancelFunc
 }
@@ -68,7 +70,8 @@ func New(cfg Config) *Server {
 		v.Log = func(d *auth.Denial) { log.Info("authentication failed", "reason", d.Error()) }
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &Server{cfg: cfg, log: log, chans: map[string]ChannelHandler{}, ctx: ctx, cancel: cancel}
+	s := &Server{cfg: cfg, log: log, chans: map[string]ChannelHandler{}, ctx: ctx, cancel: cancel,
+		lookupAccount: session.LookupAccount}
 	s.conn = &conn.Server{
 		TLSConfig:     cfg.TLSConfig,
 		Path:          cfg.Path,
@@ -155,7 +158,7 @@ func (s *Server) recoverChannel(ch *conn.Channel) {
 func (s *Server) serveSession(ctx context.Context, c *conn.Conversation, ch *conn.Channel) {
 	defer ch.Close()
 	id := c.Identity()
-	acct, err := session.LookupAccount(id.User)
+	acct, err := s.lookupAccount(id.User)
 	if err != nil {
 		s.log.Warn("session refused: account", "user", id.User, "err", err)
 		_ = ch.Reject(frame.ReasonAdministrativelyProhibited, "no such account")

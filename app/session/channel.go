@@ -20,17 +20,20 @@ type Channel interface {
 }
 
 // writer serialises writes from the session's goroutines and keeps every
-// message within what the peer may be sent.
+// message within what the peer may be sent. It asks the channel for the
+// peer each time: a client learns the server's capabilities only from the
+// 2xx, after its first requests went out.
 type writer struct {
-	mu   sync.Mutex // guards ch writes
-	ch   Channel
-	peer frame.Peer
+	mu sync.Mutex // guards ch writes
+	ch Channel
 }
+
+func (w *writer) peer() frame.Peer { return w.ch.Peer() }
 
 // send writes m if the peer may be sent it; it reports false when m was
 // held back.
 func (w *writer) send(m frame.Message) (bool, error) {
-	if !w.peer.MaySend(m) {
+	if !w.peer().MaySend(m) {
 		return false, nil
 	}
 	w.mu.Lock()
@@ -40,7 +43,7 @@ func (w *writer) send(m frame.Message) (bool, error) {
 
 // reply answers a request that asked for one, when the peer takes answers.
 func (w *writer) reply(r frame.Request, ok bool) error {
-	if !r.Reply() || !w.peer.RepliesToRequests() {
+	if !r.Reply() || !w.peer().RepliesToRequests() {
 		return nil
 	}
 	var m frame.Message = &frame.Failure{}

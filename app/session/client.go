@@ -69,7 +69,7 @@ func StartClient(ch Channel, cfg *ClientConfig) (*ClientSession, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	cs := &ClientSession{ch: ch, cfg: cfg, w: &writer{ch: ch, peer: ch.Peer()}, log: log}
+	cs := &ClientSession{ch: ch, cfg: cfg, w: &writer{ch: ch}, log: log}
 	if err := sendSetup(cs.w, cfg, log); err != nil {
 		return nil, err
 	}
@@ -118,7 +118,7 @@ func sendSetup(w *writer, cfg *ClientConfig, log *slog.Logger) error {
 		msgs = append(msgs, &frame.Env{Variable: k, Value: v})
 	}
 	if cfg.ForwardAgent {
-		if w.peer.Profile.ServerOpensChannels() {
+		if w.peer().Profile.ServerOpensChannels() {
 			msgs = append(msgs, frame.ForwardAgent())
 		} else {
 			msgs = append(msgs, &frame.AuthAgent{WantReply: true})
@@ -226,7 +226,7 @@ func pumpStdin(ctx context.Context, w *writer, ch Channel, cfg *ClientConfig, di
 }
 
 func closeInput(w *writer, ch Channel, log *slog.Logger) {
-	if !w.peer.MayHalfClose() {
+	if !w.peer().MayHalfClose() {
 		log.Debug("session: stdin EOF not sent: a ssh3-alpha reference server would abort the session")
 		return
 	}

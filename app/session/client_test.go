@@ -120,7 +120,7 @@ func TestClientStdinEOF(t *testing.T) {
 
 func TestClientHoldsBackEOFFromReferencePeer(t *testing.T) {
 	c, _ := pipe(frame.Alpha, 0, 0)
-	w := &writer{ch: c, peer: c.Peer()}
+	w := &writer{ch: c}
 	closeInput(w, c, discard())
 	select {
 	case _, ok := <-c.out:

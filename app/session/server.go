@@ -68,7 +68,7 @@ var ErrRefused = errors.New("session: request refused")
 // after a client that goes away. It returns when the command's end has
 // been reported (nil) or the channel failed.
 func Serve(ctx context.Context, ch Channel, cfg *Config) error {
-	s := &server{cfg: cfg, ch: ch, w: &writer{ch: ch, peer: ch.Peer()}, log: cfg.Logger,
+	s := &server{cfg: cfg, ch: ch, w: &writer{ch: ch}, log: cfg.Logger,
 		env: map[string]string{}, done: make(chan struct{})}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -287,6 +287,7 @@ func (s *server) start(r frame.Request, command string) error {
 		close(s.done)
 		return werr
 	}
+	s.log.Debug("session: command started", "pid", p.Pid())
 	s.state, s.proc = running, p
 	s.stdin = newStdinQueue(p.Stdin)
 	if err := s.w.reply(r, true); err != nil {
@@ -316,7 +317,9 @@ func (s *server) run() {
 		}()
 	}
 	wg.Wait()
+	s.log.Debug("session: output ended")
 	ps, err := s.proc.Wait()
+	s.log.Debug("session: command exited", "state", ps)
 	s.stdin.close()
 	_ = s.proc.Close()
 	if err != nil {
@@ -332,7 +335,7 @@ func (s *server) run() {
 // sendExit reports the exit; toward a peer that cannot take exit-signal it
 // falls back to the shell's convention, 128 + signal number.
 func (s *server) sendExit(m frame.Request) (bool, error) {
-	if es, ok := m.(*frame.ExitSignal); ok && !s.w.peer.MaySend(es) {
+	if es, ok := m.(*frame.ExitSignal); ok && !s.w.peer().MaySend(es) {
 		sig, _ := SignalByName(es.Signal)
 		m = &frame.ExitStatus{Status: ExitCodeFor(sig)}
 	}
