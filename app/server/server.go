@@ -38,14 +38,14 @@ type Config struct {
 
 // Server is an SSH3 server.
 type Server struct {
-	cfg    Config
-	conn   *conn.Server
-	log    *slog.Logger
-	chans  map[string]ChannelHandler
+	cfg   Config
+	conn  *conn.Server
+	log   *slog.Logger
+	chans map[string]ChannelHandler
 	// lookupAccount finds the account a session runs as; tests replace it.
 	lookupAccount func(name string) (*session.Account, error)
-	ctx    context.Context // ends when the server closes; parents every session
-	cancel context.CancelFunc
+	ctx           context.Context // ends when the server closes; parents every session
+	cancel        context.CancelFunc
 }
 
 // ChannelHandler serves one accepted channel of a conversation; it owns the
