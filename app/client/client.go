@@ -54,6 +54,25 @@ var (
 	ErrNoCredentials    = errors.New("no credentials to try")
 )
 
+// DeniedError reports that the server refused every credential (401).
+type DeniedError struct{ Tried int }
+
+func (e *DeniedError) Error() string {
+	return fmt.Sprintf("permission denied (%d credential(s) tried)", e.Tried)
+}
+
+// Is makes a DeniedError match ErrPermissionDenied.
+func (e *DeniedError) Is(target error) bool { return target == ErrPermissionDenied }
+
+// DialError reports a connection that could not be made.
+type DialError struct {
+	Addr string
+	Err  error
+}
+
+func (e *DialError) Error() string { return fmt.Sprintf("connect to %s: %v", e.Addr, e.Err) }
+func (e *DialError) Unwrap() error { return e.Err }
+
 // Connect opens an authenticated conversation, trying each credential;
 // open is called with each attempt's fresh conversation right after the
 // CONNECT went out, so that channels opened there are pipelined behind it.
@@ -80,7 +99,8 @@ func Connect[T any](ctx context.Context, cfg *Config, open func(*conn.Conversati
 		log.Debug("authentication refused; trying the next credential", "attempt", i+1)
 		lastErr = err
 	}
-	return nil, zero, fmt.Errorf("%w (%d credentials tried): %v", ErrPermissionDenied, len(cfg.Credentials), lastErr)
+	log.Debug("every credential was refused", "last", lastErr)
+	return nil, zero, &DeniedError{Tried: len(cfg.Credentials)}
 }
 
 // attempt is one connection with one credential. A self-signed
@@ -160,7 +180,7 @@ func dialOnce[T any](ctx context.Context, cfg *Config, cred auth.Credential, ope
 		if seen.err != nil {
 			return nil, zero, seen.leaf, seen.err
 		}
-		return nil, zero, nil, err
+		return nil, zero, nil, &DialError{Addr: t.Addr(), Err: err}
 	}
 	v, err := open(conv)
 	if err != nil {

@@ -33,7 +33,9 @@ type Config struct {
 	EnvAllow  []string // env names a client may set; nil: session.DefaultEnvAllow
 	// Subsystems maps a subsystem name to the command serving it.
 	Subsystems map[string]string
-	Logger     *slog.Logger
+	// NoWWWAuthenticate omits WWW-Authenticate from 401s (G15).
+	NoWWWAuthenticate bool
+	Logger            *slog.Logger
 }
 
 // Server is an SSH3 server.
@@ -81,6 +83,8 @@ func New(cfg Config) *Server {
 		Software:      Software,
 		Caps:          frame.AllCaps,
 		Logger:        log,
+
+		NoWWWAuthenticate: cfg.NoWWWAuthenticate,
 	}
 	s.Handle(frame.ChannelSession, s.serveSession)
 	return s

@@ -20,6 +20,7 @@ func describeError(err error) string {
 		mismatch *hosttrust.MismatchError
 		status   *conn.StatusError
 		netErr   net.Error
+		dial     *client.DialError
 	)
 	switch {
 	case errors.As(err, &mismatch):
@@ -27,8 +28,14 @@ func describeError(err error) string {
 			mismatch.HostKey, mismatch.Fingerprint, mismatch.File, mismatch.Index+1)
 	case errors.As(err, &unknown):
 		return fmt.Sprintf("unknown host certificate for %s (%s): %v", unknown.HostKey, unknown.Fingerprint, unknown.Err)
+	case errors.Is(err, hosttrust.ErrNoPrompt):
+		return "the server's self-signed certificate is not in known_hosts and there is no terminal to confirm it; connect once interactively, or use -o StrictHostKeyChecking=accept-new"
+	case errors.Is(err, hosttrust.ErrDeclined):
+		return "host certificate not accepted"
 	case errors.Is(err, client.ErrPermissionDenied):
-		return "permission denied: " + err.Error()
+		return err.Error()
+	case errors.As(err, &dial) && (errors.Is(err, conn.ErrConnectionLost) || errors.Is(err, context.DeadlineExceeded)):
+		return dial.Addr + ": connection timed out (no QUIC answer)"
 	case errors.As(err, &status):
 		switch status.StatusCode {
 		case 404:

@@ -1,0 +1,105 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/ssh3-project/ssh3/conformance"
+	"github.com/ssh3-project/ssh3/spec"
+)
+
+var summaryRE = regexp.MustCompile(`(?m)^(\d+) passed, (\d+) failed, (\d+) n/a$`)
+
+// runCmd calls run and returns its exit code, stdout and stderr.
+func runCmd(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := run(args, &stdout, &stderr)
+	return code, stdout.String(), stderr.String()
+}
+
+func TestEmbeddedDefault(t *testing.T) {
+	code, out, errOut := runCmd(t)
+	if code != 0 {
+		t.Fatalf("exit %d, stderr %q, stdout:\n%s", code, errOut, out)
+	}
+	m := summaryRE.FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("no summary line in:\n%s", out)
+	}
+	if m[1] == "0" || m[2] != "0" {
+		t.Errorf("summary %q: want some passed and none failed", m[0])
+	}
+	if !strings.HasSuffix(out, m[0]+"\n") {
+		t.Errorf("the summary is not the last line:\n%s", out)
+	}
+	for _, want := range []string{"ssh3-alpha-v0.1.7.json\n", "  channel-header\n", "✓ channel-header-session", "– file-known-hosts-line"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+	if strings.Contains(out, "\x1b[") {
+		t.Error("colours written to a non-terminal")
+	}
+}
+
+func TestRunAndJSON(t *testing.T) {
+	files, err := spec.VectorFiles()
+	if err != nil {
+		t.Fatal(err)
+	}
+	headers := 0
+	for _, f := range files {
+		for _, v := range f.Vectors {
+			if strings.HasPrefix(v.ID, "channel-header-") {
+				headers++
+			}
+		}
+	}
+	if headers == 0 {
+		t.Fatal("no channel-header-* vector to select")
+	}
+
+	path := filepath.Join(t.TempDir(), "report.json")
+	code, out, errOut := runCmd(t, "-run", "^channel-header-", "-json", path)
+	if code != 0 {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+	want := fmt.Sprintf("%d passed, 0 failed, 0 n/a", headers)
+	if m := summaryRE.FindStringSubmatch(out); m == nil || m[0] != want {
+		t.Errorf("summary %q, want %q", m, want)
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r conformance.Report
+	if err := json.Unmarshal(raw, &r); err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Checks) != headers {
+		t.Fatalf("JSON has %d checks, want %d", len(r.Checks), headers)
+	}
+	for _, c := range r.Checks {
+		if !strings.HasPrefix(c.ID, "channel-header-") || c.Result != conformance.Pass || c.Group == "" || c.Expected == "" || c.Observed == "" {
+			t.Errorf("JSON check %+v", c)
+		}
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	for _, args := range [][]string{{"-nope"}, {"-run", "("}, {"extra"}} {
+		if code, _, errOut := runCmd(t, args...); code != 2 || errOut == "" {
+			t.Errorf("%q: exit %d, stderr %q; want 2 and a message", args, code, errOut)
+		}
+	}
+	if code, _, errOut := runCmd(t, "-run", "^no-such-vector$"); code != 1 || !strings.Contains(errOut, "no check matches") {
+		t.Errorf("-run matching nothing: exit %d, stderr %q", code, errOut)
+	}
+}

@@ -1,0 +1,64 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// config is the parsed command line. The original server's flags keep
+// their names and meaning.
+type config struct {
+	bind               string
+	certFile, keyFile  string
+	urlPath            string
+	generateSelfSigned bool
+	publicCertDomain   string
+	acmeCache          string
+	acmeEmail          string
+	acmeDirectory      string
+	passwordLogin      bool
+	verbose            bool
+	version            bool
+	profile            string
+	envAllow           string
+	subsystems         multiFlag
+	noWWWAuthenticate  bool
+	shutdownGrace      string
+}
+
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+func parseFlags(args []string, stderr io.Writer) (*config, error) {
+	c := &config{}
+	fs := flag.NewFlagSet("ssh3-server", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&c.bind, "bind", "[::]:443", "UDP `address` to listen on")
+	fs.StringVar(&c.certFile, "cert", "./cert.pem", "TLS certificate `file` (PEM)")
+	fs.StringVar(&c.keyFile, "key", "./priv.key", "TLS private key `file` (PEM)")
+	fs.StringVar(&c.urlPath, "url-path", "/ssh3-term", "secret URL `path` of the SSH3 endpoint")
+	fs.BoolVar(&c.generateSelfSigned, "generate-selfsigned-cert", false, "create a self-signed certificate and key at -cert and -key when they do not exist")
+	fs.StringVar(&c.publicCertDomain, "generate-public-cert", "", "obtain a certificate for `domain` from an ACME CA (Let's Encrypt); needs TCP port 80")
+	fs.StringVar(&c.acmeCache, "acme-cache", "/var/lib/ssh3/acme", "`directory` where ACME keys and certificates are kept")
+	fs.StringVar(&c.acmeEmail, "acme-email", "", "contact `address` given to the ACME CA")
+	fs.StringVar(&c.acmeDirectory, "acme-directory", "", "ACME directory `URL` (default: Let's Encrypt)")
+	fs.BoolVar(&c.passwordLogin, "enable-password-login", false, "accept passwords (HTTP Basic), checked through PAM")
+	fs.BoolVar(&c.verbose, "v", false, "log debug messages")
+	fs.BoolVar(&c.version, "version", false, "print the version and exit")
+	fs.StringVar(&c.profile, "profile", "both", "wire profiles to serve: both, ssh3-alpha or rth3-00")
+	fs.StringVar(&c.envAllow, "env-allow", "LANG,LC_*", "comma-separated `names` (globs) clients may set with env requests")
+	fs.Var(&c.subsystems, "subsystem", "`name=command` serving a subsystem (repeatable)")
+	fs.BoolVar(&c.noWWWAuthenticate, "no-www-authenticate", false, "omit WWW-Authenticate from 401 responses (as the original server does)")
+	fs.StringVar(&c.shutdownGrace, "shutdown-grace", "10s", "how long SIGTERM waits for sessions before closing them")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	return c, nil
+}
