@@ -8,8 +8,10 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"os/user"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -33,6 +35,11 @@ type Config struct {
 	EnvAllow  []string // env names a client may set; nil: session.DefaultEnvAllow
 	// Subsystems maps a subsystem name to the command serving it.
 	Subsystems map[string]string
+	// AuthorizedFiles are the identity files read for a user, in order,
+	// with %h (home) and %u (user) expanded, as OpenSSH's
+	// AuthorizedKeysFile; nil means ~/.ssh3/authorized_identities then
+	// ~/.ssh/authorized_keys.
+	AuthorizedFiles []string
 	// NoWWWAuthenticate omits WWW-Authenticate from 401s (G15).
 	NoWWWAuthenticate bool
 	Logger            *slog.Logger
@@ -68,6 +75,9 @@ func New(cfg Config) *Server {
 		v.Passwords = cfg.Passwords
 	}
 	v.LookupUser = ownUserOnly(v.LookupUser)
+	if len(cfg.AuthorizedFiles) > 0 {
+		v.IdentityFiles = expandFiles(cfg.AuthorizedFiles)
+	}
 	if v.Log == nil {
 		v.Log = func(d *auth.Denial) { log.Info("authentication failed", "reason", d.Error()) }
 	}
@@ -199,3 +209,17 @@ func connectionInfo(c *conn.Conversation) session.Connection {
 }
 
 func itoaUID() string { return strconv.Itoa(os.Geteuid()) }
+
+// expandFiles turns AuthorizedKeysFile-style patterns into a per-user list.
+func expandFiles(patterns []string) func(u *user.User) []string {
+	return func(u *user.User) []string {
+		out := make([]string, 0, len(patterns))
+		for _, p := range patterns {
+			p = strings.ReplaceAll(p, "%h", u.HomeDir)
+			p = strings.ReplaceAll(p, "%u", u.Username)
+			p = strings.ReplaceAll(p, "%%", "%")
+			out = append(out, p)
+		}
+		return out
+	}
+}

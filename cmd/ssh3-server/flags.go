@@ -26,6 +26,7 @@ type config struct {
 	subsystems         multiFlag
 	noWWWAuthenticate  bool
 	shutdownGrace      string
+	authorizedFiles    string
 }
 
 type multiFlag []string
@@ -54,6 +55,8 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.Var(&c.subsystems, "subsystem", "`name=command` serving a subsystem (repeatable)")
 	fs.BoolVar(&c.noWWWAuthenticate, "no-www-authenticate", false, "omit WWW-Authenticate from 401 responses (as the original server does)")
 	fs.StringVar(&c.shutdownGrace, "shutdown-grace", "10s", "how long SIGTERM waits for sessions before closing them")
+	fs.StringVar(&c.authorizedFiles, "authorized-keys", "%h/.ssh3/authorized_identities,%h/.ssh/authorized_keys",
+		"comma-separated identity `files` read for a user (%h: home, %u: user), as OpenSSH's AuthorizedKeysFile")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}

@@ -62,6 +62,7 @@ func serve(c *config, log *slog.Logger) error {
 		TLSConfig: tlsConf, Path: c.urlPath, Profiles: profiles, Logger: log,
 		EnvAllow: splitList(c.envAllow), Subsystems: map[string]string{},
 		NoWWWAuthenticate: c.noWWWAuthenticate,
+		AuthorizedFiles:   splitList(c.authorizedFiles),
 	}
 	for _, s := range c.subsystems {
 		name, cmd, ok := strings.Cut(s, "=")
