@@ -85,3 +85,53 @@ func ApplyModes(f *os.File, blob []byte) error {
 	}
 	return nil
 }
+
+// ModesOf encodes the terminal f's current settings as an RFC 4254 §8
+// blob, for a client's pty-req: the control characters, the input, local,
+// output and control flags this package knows, and the line speeds.
+func ModesOf(f *os.File) ([]byte, error) {
+	t, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	if err != nil {
+		return nil, fmt.Errorf("session: reading terminal modes: %w", err)
+	}
+	return EncodeModes(t), nil
+}
+
+// EncodeModes is the encoding of t; opcodes come out in ascending order.
+func EncodeModes(t *unix.Termios) []byte {
+	var modes frame.TerminalModes
+	add := func(op byte, v uint32) { modes = append(modes, frame.TerminalMode{Opcode: op, Arg: v}) }
+	flag := func(flags, bit uint32) uint32 {
+		if flags&bit != 0 {
+			return 1
+		}
+		return 0
+	}
+	for op := byte(1); op < ttyOpISpeed; op++ {
+		if i, ok := ccModes[op]; ok {
+			add(op, uint32(t.Cc[i]))
+		} else if bit, ok := iflagModes[op]; ok {
+			add(op, flag(t.Iflag, bit))
+		} else if bit, ok := lflagModes[op]; ok {
+			add(op, flag(t.Lflag, bit))
+		} else if bit, ok := oflagModes[op]; ok {
+			add(op, flag(t.Oflag, bit))
+		} else if op == 90 {
+			add(op, boolArg(t.Cflag&unix.CSIZE == unix.CS7))
+		} else if op == 91 {
+			add(op, boolArg(t.Cflag&unix.CSIZE == unix.CS8))
+		} else if bit, ok := cflagModes[op]; ok {
+			add(op, flag(t.Cflag, bit))
+		}
+	}
+	add(ttyOpISpeed, t.Ispeed)
+	add(ttyOpOSpeed, t.Ospeed)
+	return modes.Append(nil)
+}
+
+func boolArg(b bool) uint32 {
+	if b {
+		return 1
+	}
+	return 0
+}

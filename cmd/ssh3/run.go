@@ -185,7 +185,7 @@ func (s *settings) sessionConfig(o *options, stdin *os.File, stdout, stderr io.W
 	}
 	wantPty := (len(o.command) == 0 && tty.isTerminal()) || (o.ttyForce == 1 && tty.isTerminal()) || o.ttyForce >= 2
 	if wantPty && !o.ttyNever {
-		cfg.Pty = tty.ptySpec()
+		cfg.Pty = tty.ptyRequest()
 	}
 	switch {
 	case o.escape == "none":

@@ -116,6 +116,18 @@ func (t *terminal) ptySpec() *session.PtySpec {
 	return p
 }
 
+// ptyRequest is ptySpec plus the terminal's modes, which the remote pty
+// takes on (RFC 4254 §8); only the first request carries them.
+func (t *terminal) ptyRequest() *session.PtySpec {
+	p := t.ptySpec()
+	if t.isTerminal() {
+		if modes, err := session.ModesOf(t.stdin); err == nil {
+			p.Modes = modes
+		}
+	}
+	return p
+}
+
 // watchResize sends the new size on every SIGWINCH until stopped.
 func (t *terminal) watchResize(out chan<- session.PtySpec) (stop func()) {
 	sig := make(chan os.Signal, 1)
