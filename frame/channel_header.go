@@ -70,6 +70,9 @@ func (h *ChannelHeader) Append(b []byte, p *Profile) ([]byte, error) {
 	if len(h.Type) == 0 || len(h.Type) > MaxChannelTypeLen {
 		return b, &ValueError{What: "channel header", Reason: fmt.Sprintf("channel type of %d bytes", len(h.Type))}
 	}
+	if err := checkUTF8("channel header", h.Type); err != nil {
+		return b, err
+	}
 	if want, got := p.extraKind(h.Type), extraKindOf(h.Extra); want != got {
 		return b, &ValueError{What: "channel header", Reason: fmt.Sprintf("%s channel in %s takes %s fields, not %s", h.Type, p, want, got)}
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"unicode/utf8"
 
 	"github.com/ssh3-project/ssh3/wire"
 )
@@ -71,6 +72,17 @@ func checkVarints(what string, vs ...uint64) error {
 	for _, v := range vs {
 		if !wire.ValidVarint(v) {
 			return &ValueError{What: what, Reason: fmt.Sprintf("%d does not fit a varint", v)}
+		}
+	}
+	return nil
+}
+
+// checkUTF8 reports the first string that must be UTF-8 and is not: the
+// decoder refuses it, so the encoder must not write it.
+func checkUTF8(what string, ss ...string) error {
+	for _, s := range ss {
+		if !utf8.ValidString(s) {
+			return &ValueError{What: what, Reason: fmt.Sprintf("%q is not valid UTF-8", s)}
 		}
 	}
 	return nil

@@ -31,6 +31,7 @@ func (r *ExitSignal) Reply() bool                                 { return r.Wan
 func (r *ExitSignal) Len(*Profile) int                            { return requestLen(r) }
 func (r *ExitSignal) Append(b []byte, _ *Profile) ([]byte, error) { return appendRequest(b, r) }
 func (r *ExitSignal) varints() []uint64                           { return nil }
+func (r *ExitSignal) utf8Fields() []string                        { return []string{r.Signal, r.ErrorMessage} }
 
 func (r *ExitSignal) fieldsLen() int {
 	return strLen(len(r.Signal)) + wire.BoolLen + strLen(len(r.ErrorMessage)) + strLen(len(r.Language))

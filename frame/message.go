@@ -53,6 +53,9 @@ func ParseMessage(b []byte, p *Profile, max uint64) (Message, int, error) {
 	}
 	parse, ok := messageParsers[MsgType(t)]
 	if !ok {
+		if uint64(n) > max {
+			return nil, 0, &SizeError{What: MsgType(t).String(), Size: uint64(n), Max: max}
+		}
 		return &UnknownMessage{MsgType: MsgType(t)}, n, nil
 	}
 	d := newDecoder(MsgType(t).String(), b, max)

@@ -20,6 +20,9 @@ func (m *OpenFailure) Append(b []byte, _ *Profile) ([]byte, error) {
 	if err := checkVarints("CHANNEL_OPEN_FAILURE", m.Reason); err != nil {
 		return b, err
 	}
+	if err := checkUTF8("CHANNEL_OPEN_FAILURE", m.Description); err != nil {
+		return b, err
+	}
 	b = appendType(b, MsgOpenFailure)
 	b = wire.AppendVarint(b, m.Reason)
 	b = wire.AppendString(b, m.Description)

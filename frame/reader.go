@@ -48,8 +48,11 @@ func (r *Reader) fill(limit int) error {
 		r.buf = r.buf[:unread]
 		r.off = 0
 	}
+	// Grow (doubling) only when there is little room left: growing
+	// whenever the free space is under want would copy the whole buffer on
+	// every read of a stream that delivers a few bytes at a time.
 	want := min(max(readChunk, unread), limit-unread)
-	if cap(r.buf)-len(r.buf) < want {
+	if cap(r.buf)-len(r.buf) < min(readChunk, want) {
 		nb := make([]byte, len(r.buf), len(r.buf)+want)
 		copy(nb, r.buf)
 		r.buf = nb

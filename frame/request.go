@@ -22,6 +22,10 @@ type requestBody interface {
 	varints() []uint64 // the integer fields, checked before encoding
 }
 
+// utf8Fields is implemented by requests with fields the decoder requires to
+// be UTF-8; Append refuses anything else.
+type utf8Fields interface{ utf8Fields() []string }
+
 // requestParsers maps a request name to the decoder of its fields.
 var requestParsers = map[string]func(d *decoder, want bool) Request{}
 
@@ -62,6 +66,11 @@ func appendRequest(b []byte, r requestBody) ([]byte, error) {
 	if err := checkVarints(r.Name(), r.varints()...); err != nil {
 		return b, err
 	}
+	if t, ok := r.(utf8Fields); ok {
+		if err := checkUTF8(r.Name(), t.utf8Fields()...); err != nil {
+			return b, err
+		}
+	}
 	b = appendType(b, MsgRequest)
 	b = wire.AppendString(b, r.Name())
 	b = wire.AppendBool(b, r.Reply())
@@ -87,7 +96,15 @@ func (r *UnknownRequest) Len(*Profile) int {
 	return typeLen(MsgRequest) + strLen(len(r.RequestName)) + wire.BoolLen
 }
 
+// Append refuses a name this package knows (the fields would be missing)
+// and a name that is not UTF-8.
 func (r *UnknownRequest) Append(b []byte, _ *Profile) ([]byte, error) {
+	if KnownRequest(r.RequestName) {
+		return b, &ValueError{What: "unknown request", Reason: r.RequestName + " is a known request: use its type"}
+	}
+	if err := checkUTF8("unknown request", r.RequestName); err != nil {
+		return b, err
+	}
 	b = appendType(b, MsgRequest)
 	b = wire.AppendString(b, r.RequestName)
 	return wire.AppendBool(b, r.WantReply), nil

@@ -138,6 +138,9 @@ func (r *XonXoff) varints() []uint64    { return nil }
 func (r *Signal) varints() []uint64     { return nil }
 func (r *ExitStatus) varints() []uint64 { return []uint64{r.Status} }
 
+func (r *Subsystem) utf8Fields() []string { return []string{r.Subsystem} }
+func (r *Signal) utf8Fields() []string    { return []string{r.Signal} }
+
 func (r *Shell) appendFields(b []byte) []byte     { return b }
 func (r *Exec) appendFields(b []byte) []byte      { return wire.AppendString(b, r.Command) }
 func (r *Subsystem) appendFields(b []byte) []byte { return wire.AppendString(b, r.Subsystem) }

@@ -13,9 +13,13 @@ type UnknownMessage struct {
 func (m *UnknownMessage) Type() MsgType    { return m.MsgType }
 func (m *UnknownMessage) Len(*Profile) int { return varLen(uint64(m.MsgType)) }
 
+// Append refuses a number this package knows: its fields would be missing.
 func (m *UnknownMessage) Append(b []byte, _ *Profile) ([]byte, error) {
 	if err := checkVarints("unknown message", uint64(m.MsgType)); err != nil {
 		return b, err
+	}
+	if m.MsgType.Known() {
+		return b, &ValueError{What: "unknown message", Reason: m.MsgType.String() + " is a known message: use its type"}
 	}
 	return wire.AppendVarint(b, uint64(m.MsgType)), nil
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -234,9 +235,18 @@ func TestSignalProcessGroup(t *testing.T) {
 	if d := cmp.Diff(frame.Request(&frame.ExitSignal{Signal: "HUP"}), ExitMessage(ps)); d != "" {
 		t.Errorf("exit (-want +got):\n%s", d)
 	}
-	// The background sleep was in the same group and got the signal too.
-	if err := syscall.Kill(-p.Pid(), 0); !errors.Is(err, syscall.ESRCH) {
-		t.Errorf("process group %d still exists: %v", p.Pid(), err)
+	// The background sleep was in the same group and got the signal too;
+	// it is gone once init has reaped it.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		err := syscall.Kill(-p.Pid(), 0)
+		if errors.Is(err, syscall.ESRCH) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("process group %d still exists: %v", p.Pid(), err)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 
