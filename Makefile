@@ -1,0 +1,30 @@
+# Targets for a fresh machine: `make demo` runs the conformance suite on its
+# embedded vectors, `make test` runs every check CI runs.
+GO ?= go
+FUZZTIME ?= 5s
+
+.PHONY: test vet unit fuzz-smoke fuzz demo bench build
+
+test: vet unit fuzz-smoke
+
+vet:
+	$(GO) vet ./...
+
+unit:
+	$(GO) test -race -count=1 -timeout=20m ./...
+
+# Every fuzz target of every package, FUZZTIME each.
+fuzz-smoke:
+	GO=$(GO) FUZZTIME=$(FUZZTIME) bash .ci/fuzz-smoke.sh
+
+fuzz:
+	$(MAKE) fuzz-smoke FUZZTIME=5m
+
+demo:
+	$(GO) run ./cmd/ssh3-conformance
+
+bench:
+	$(GO) test -run=NONE -bench=. -benchmem ./wire/ ./frame/
+
+build:
+	$(GO) build -o bin/ ./cmd/...
