@@ -39,6 +39,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	binDir = dir
+	_ = os.Chmod(dir, 0o755) // other accounts run the binaries too
 	build := exec.Command("go", "build", "-o", dir+"/", "github.com/ssh3-project/ssh3/cmd/ssh3", "github.com/ssh3-project/ssh3/cmd/ssh3-server")
 	build.Stderr = os.Stderr
 	if err := build.Run(); err != nil {
@@ -125,9 +126,15 @@ func mustRun(t *testing.T, name string, args ...string) {
 
 var listening = regexp.MustCompile(`msg=listening addr=(\S+)`)
 
-func (e *env) startServer(args []string) {
+func (e *env) startServer(args []string) { e.startServerAs(args, nil) }
+
+// startServerAs starts the server, as another account when cred is set.
+func (e *env) startServerAs(args []string, cred *syscall.Credential) {
 	t := e.t
 	cmd := exec.Command(filepath.Join(binDir, "ssh3-server"), args...)
+	if cred != nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+	}
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -318,4 +325,48 @@ func (s *syncBuf) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// A server not run as root serves its own user, and only that user.
+func TestCLINonRootServer(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to start the server as another account")
+	}
+	name := createUser(t)
+	u, err := user.Lookup(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &env{t: t, user: name, uid: u.Uid}
+	e.dir = filepath.Join(u.HomeDir, "cli-test")
+	mustRun(t, "install", "-d", "-m", "700", "-o", name, e.dir)
+	_, priv, _ := ed25519.GenerateKey(rand.Reader)
+	block, _ := ssh.MarshalPrivateKey(priv, "cli-test")
+	e.key = filepath.Join(e.dir, "id_ed25519")
+	if err := os.WriteFile(e.key, pem.EncodeToMemory(block), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	signer, _ := ssh.NewSignerFromKey(priv)
+	authFile := filepath.Join(e.dir, "authorized_keys")
+	if err := os.WriteFile(authFile, ssh.MarshalAuthorizedKey(signer.PublicKey()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, "chown", "-R", name, e.dir)
+	var uid, gid uint32
+	fmt.Sscan(u.Uid, &uid)
+	fmt.Sscan(u.Gid, &gid)
+	e.startServerAs([]string{"-bind", "127.0.0.1:0", "-url-path", "/cli-test",
+		"-cert", filepath.Join(e.dir, "cert.pem"), "-key", filepath.Join(e.dir, "priv.key"),
+		"-generate-selfsigned-cert", "-authorized-keys", filepath.Join(e.dir, "authorized_keys")},
+		&syscall.Credential{Uid: uid, Gid: gid})
+	out, errOut, code := e.ssh3(nil, "id -u")
+	if strings.TrimSpace(out) != u.Uid || code != 0 {
+		t.Errorf("own user: stdout %q stderr %q exit %d", out, errOut, code)
+	}
+	// root, with the same key: refused at authentication (401).
+	e.dest = strings.Replace(e.dest, name+"@", "root@", 1)
+	_, errOut, code = e.ssh3(nil, "id -u")
+	if code != 255 || !strings.Contains(errOut, "permission denied") {
+		t.Errorf("other user: stderr %q exit %d, want permission denied", errOut, code)
+	}
 }

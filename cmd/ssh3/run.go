@@ -155,7 +155,7 @@ func (s *settings) clientConfig(ctx context.Context, o *options, tty *terminal, 
 		Insecure:   o.insecure,
 		Warn:       func(err error) { log.Warn(err.Error()) },
 	}
-	if o.insecure {
+	if o.insecure && !o.quiet {
 		fmt.Fprintln(stderr, "ssh3: warning: -insecure: the server's certificate is not checked")
 	}
 	cfg := &client.Config{Target: s.target, Profile: s.profile, Credentials: creds, Trust: trust, Logger: log}
