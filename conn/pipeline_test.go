@@ -1,0 +1,168 @@
+package conn
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/quic-go/quic-go/http3"
+
+	"github.com/ssh3-project/ssh3/frame"
+)
+
+// TestPipelining proves by order, not time, that the client does not wait
+// for the 200: the authenticator blocks until the server has buffered the
+// channel stream with its first request, which the client can only have
+// sent before it read the 200. The channel must be held, not run, until
+// authentication succeeds (G17).
+func TestPipelining(t *testing.T) {
+	for _, p := range frame.Profiles() {
+		t.Run(name(p), func(t *testing.T) {
+			checkLeaks(t)
+			early := make(chan struct{})
+			var authDone atomic.Bool
+			var bufferedBytes atomic.Int64
+			got := make(chan string, 1)
+			srv := &Server{
+				Authenticator: &testAuth{hook: func(ctx context.Context, r *AuthRequest) error {
+					select {
+					case <-early:
+					case <-time.After(10 * time.Second):
+						return errors.New("no early channel")
+					}
+					authDone.Store(true)
+					return nil
+				}},
+				Handler: HandlerFunc(func(c *Conversation) {
+					if !authDone.Load() {
+						t.Error("handler ran before authentication")
+					}
+					ch, err := c.AcceptChannel(context.Background())
+					if err != nil {
+						return
+					}
+					_ = ch.Confirm()
+					m, err := ch.ReadMessage()
+					if err != nil {
+						got <- err.Error()
+						return
+					}
+					if d, ok := m.(*frame.Data); ok {
+						got <- string(d.Data)
+					}
+					_, _ = ch.WriteData([]byte("done"))
+					<-c.Done()
+				}),
+			}
+			srv.testOnBuffered = func(ch *Channel) {
+				if authDone.Load() {
+					t.Error("channel buffered after authentication")
+				}
+				bufferedBytes.Store(int64(ch.r.Buffered()))
+				close(early)
+			}
+			h := startServer(t, srv)
+			c := h.dial(p)
+			ch, err := c.OpenChannel(ctxT(t), frame.ChannelSession, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := ch.WriteData([]byte("exec")); err != nil {
+				t.Fatal(err)
+			}
+			if err := c.Established(ctxT(t)); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case s := <-got:
+				if s != "exec" {
+					t.Fatalf("first message %q", s)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("handler never got the channel")
+			}
+			if bufferedBytes.Load() == 0 {
+				t.Error("the first request did not travel with the header")
+			}
+			if s := readData(t, ch); s != "done" {
+				t.Fatal(s)
+			}
+		})
+	}
+}
+
+func TestDatagrams(t *testing.T) {
+	for _, p := range frame.Profiles() {
+		for _, conv := range []uint64{0, 4} {
+			t.Run(name(p), func(t *testing.T) {
+				checkLeaks(t)
+				h := startServer(t, &Server{})
+				cfg := h.config(p)
+				if conv == 4 {
+					// A first request on stream 0 moves the CONNECT to stream 4,
+					// as after the reference's version retry (§6.2).
+					cfg.testPreConnect = func(cc *http3.RawClientConn) {
+						rs, err := cc.OpenRequestStream(context.Background())
+						if err != nil {
+							t.Fatal(err)
+						}
+						req := &http.Request{Method: http.MethodGet, URL: &url.URL{Scheme: "https", Host: "localhost", Path: "/"}, Host: "localhost", Header: http.Header{}}
+						if err := rs.SendRequestHeader(req); err != nil {
+							t.Fatal(err)
+						}
+						_ = rs.Close()
+					}
+				}
+				c, err := Dial(ctxT(t), h.addr, cfg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer c.Close()
+				if c.ID() != conv {
+					t.Fatalf("conversation %d, want %d", c.ID(), conv)
+				}
+				ch, err := c.OpenChannel(ctxT(t), frame.ChannelDirectUDP, udpTarget())
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := ch.Flush(); err != nil {
+					t.Fatal(err)
+				}
+				if err := c.Established(ctxT(t)); err != nil {
+					t.Fatal(err)
+				}
+				// The server may see datagrams before the channel: retry.
+				ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+				for i := 0; ; i++ {
+					if err := ch.SendDatagram([]byte("ping")); err != nil {
+						t.Fatal(err)
+					}
+					b, err := ch.ReceiveDatagram(ctx)
+					cancel()
+					if err == nil {
+						if string(b) != "ping" {
+							t.Fatalf("datagram %q", b)
+						}
+						break
+					}
+					if i > 20 {
+						t.Fatal("no datagram echoed")
+					}
+					ctx, cancel = context.WithTimeout(context.Background(), 200*time.Millisecond)
+				}
+				if err := ch.SendDatagram(make([]byte, 4000)); !errors.Is(err, ErrDatagramTooLarge) {
+					t.Errorf("oversized datagram: %v", err)
+				}
+				if s, err := c.OpenChannel(ctxT(t), frame.ChannelSession, nil); err != nil {
+					t.Fatal(err)
+				} else if err := s.SendDatagram([]byte("x")); !errors.Is(err, ErrNoDatagrams) {
+					t.Errorf("datagram on a session channel: %v", err)
+				}
+			})
+		}
+	}
+}

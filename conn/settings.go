@@ -1,0 +1,193 @@
+package conn
+
+import (
+	"bufio"
+	"errors"
+	"io"
+	"sync"
+
+	"github.com/quic-go/quic-go"
+	"github.com/quic-go/quic-go/http3"
+	"github.com/quic-go/quic-go/quicvarint"
+)
+
+// HTTP/3 frame types and settings this package parses on the peer's control
+// stream (RFC 9114 §7.2, RFC 9220 §3, RFC 9297 §2.1.1).
+const (
+	frameData        = 0x00
+	frameHeaders     = 0x01
+	frameCancelPush  = 0x03
+	frameSettings    = 0x04
+	framePushPromise = 0x05
+	frameGoAway      = 0x07
+	frameMaxPushID   = 0x0d
+	settingConnect   = 0x08
+	settingDatagram  = 0x33
+
+	streamTypeControl = 0x00
+
+	// maxControlFrame bounds any frame on the control stream we buffer.
+	maxControlFrame = 16 << 10
+)
+
+// peerSettings is what the peer's SETTINGS said. Under Option A (§8.7) this
+// package, not http3, reads the peer's control stream, so http3's own
+// "settings received" signal never fires; this one does.
+type peerSettings struct {
+	ExtendedConnect bool
+	Datagrams       bool
+	Other           map[uint64]uint64
+}
+
+// controlState is one connection's view of the peer's control stream.
+type controlState struct {
+	once     sync.Once     // guards the single control stream
+	received chan struct{} // closed when SETTINGS has been parsed
+	goAway   chan struct{} // closed when a GOAWAY arrived
+	goOnce   sync.Once
+	settings peerSettings // written before received is closed
+}
+
+func newControlState() *controlState {
+	return &controlState{received: make(chan struct{}), goAway: make(chan struct{})}
+}
+
+// claim reports whether str is the first control stream of the connection.
+func (c *controlState) claim() bool {
+	first := false
+	c.once.Do(func() { first = true })
+	return first
+}
+
+// settingsError is a connection error found on the control stream.
+type settingsError struct {
+	code Code
+	msg  string
+}
+
+func (e *settingsError) Error() string { return e.code.String() + ": " + e.msg }
+
+// readControl parses the peer's control stream after its type byte until it
+// ends. supportsDatagrams is the QUIC max_datagram_frame_size check. It
+// returns the connection error to close with; a control stream never ends
+// without one (RFC 9114 §6.2.1: H3_CLOSED_CRITICAL_STREAM).
+func (c *controlState) readControl(r io.Reader, supportsDatagrams bool) *settingsError {
+	br := bufio.NewReaderSize(r, 512)
+	first := true
+	for {
+		typ, payload, err := readFrame(br)
+		if err != nil {
+			var se *settingsError
+			if errors.As(err, &se) {
+				return se
+			}
+			return &settingsError{CodeClosedCriticalStream, "control stream ended"}
+		}
+		if first {
+			if typ != frameSettings {
+				return &settingsError{CodeMissingSettings, "first frame is not SETTINGS"}
+			}
+			s, serr := parseSettings(payload, supportsDatagrams)
+			if serr != nil {
+				return serr
+			}
+			c.settings = s
+			close(c.received)
+			first = false
+			continue
+		}
+		switch {
+		case typ == frameData || typ == frameHeaders || typ == frameSettings || typ == framePushPromise:
+			return &settingsError{CodeFrameUnexpected, "unexpected frame on the control stream"}
+		case typ == 0x02 || typ == 0x06 || typ == 0x08 || typ == 0x09:
+			// HTTP/2 frame types reserved by RFC 9114 §7.2.8.
+			return &settingsError{CodeFrameUnexpected, "reserved HTTP/2 frame type"}
+		case typ == frameGoAway:
+			if _, n, err := quicvarint.Parse(payload); err != nil || n != len(payload) {
+				return &settingsError{CodeFrameError, "malformed GOAWAY"}
+			}
+			c.goOnce.Do(func() { close(c.goAway) })
+		}
+		// CANCEL_PUSH, MAX_PUSH_ID, PRIORITY_UPDATE and unknown frames: ignored.
+	}
+}
+
+// readFrame reads one frame; payloads over maxControlFrame are skipped for
+// unknown types and refused for SETTINGS.
+func readFrame(br *bufio.Reader) (uint64, []byte, error) {
+	typ, err := quicvarint.Read(br)
+	if err != nil {
+		return 0, nil, err
+	}
+	length, err := quicvarint.Read(br)
+	if err != nil {
+		return 0, nil, io.ErrUnexpectedEOF
+	}
+	if length > maxControlFrame {
+		if typ == frameSettings || typ == frameGoAway {
+			return 0, nil, &settingsError{CodeExcessiveLoad, "control frame too large"}
+		}
+		if _, err := io.CopyN(io.Discard, br, int64(length)); err != nil {
+			return 0, nil, io.ErrUnexpectedEOF
+		}
+		return typ, nil, nil
+	}
+	payload := make([]byte, length)
+	if _, err := io.ReadFull(br, payload); err != nil {
+		return 0, nil, io.ErrUnexpectedEOF
+	}
+	return typ, payload, nil
+}
+
+// parseSettings applies the duties http3 would have had (§8.7): duplicate or
+// reserved identifiers and bad boolean values are H3_SETTINGS_ERROR, and so
+// is H3_DATAGRAM=1 without the QUIC datagram transport parameter.
+func parseSettings(b []byte, supportsDatagrams bool) (peerSettings, *settingsError) {
+	s := peerSettings{Other: map[uint64]uint64{}}
+	seen := map[uint64]bool{}
+	for len(b) > 0 {
+		id, n, err := quicvarint.Parse(b)
+		if err != nil {
+			return s, &settingsError{CodeFrameError, "truncated setting"}
+		}
+		b = b[n:]
+		val, n, err := quicvarint.Parse(b)
+		if err != nil {
+			return s, &settingsError{CodeFrameError, "truncated setting"}
+		}
+		b = b[n:]
+		if seen[id] {
+			return s, &settingsError{CodeSettingsError, "duplicate setting"}
+		}
+		seen[id] = true
+		switch id {
+		case 0x00, 0x02, 0x03, 0x04, 0x05:
+			return s, &settingsError{CodeSettingsError, "reserved HTTP/2 setting"}
+		case settingConnect, settingDatagram:
+			if val > 1 {
+				return s, &settingsError{CodeSettingsError, "boolean setting above 1"}
+			}
+			if id == settingConnect {
+				s.ExtendedConnect = val == 1
+			} else {
+				if val == 1 && !supportsDatagrams {
+					return s, &settingsError{CodeSettingsError, "H3_DATAGRAM without max_datagram_frame_size"}
+				}
+				s.Datagrams = val == 1
+			}
+		default: // QPACK and field-section limits, GREASE, extensions
+			s.Other[id] = val
+		}
+	}
+	return s, nil
+}
+
+// uniHandler is http3's entry point for the uni streams we do not keep.
+type uniHandler interface {
+	HandleUnidirectionalStream(*quic.ReceiveStream)
+}
+
+var (
+	_ uniHandler = (*http3.RawServerConn)(nil)
+	_ uniHandler = (*http3.RawClientConn)(nil)
+)

@@ -1,0 +1,121 @@
+package conn
+
+import (
+	"bytes"
+	"errors"
+	"testing"
+
+	"github.com/quic-go/quic-go/quicvarint"
+)
+
+func settingsFrame(pairs ...uint64) []byte {
+	var p []byte
+	for _, v := range pairs {
+		p = quicvarint.Append(p, v)
+	}
+	return append(quicvarint.Append([]byte{frameSettings}, uint64(len(p))), p...)
+}
+
+func rawFrame(typ uint64, payload []byte) []byte {
+	b := quicvarint.Append(quicvarint.Append(nil, typ), uint64(len(payload)))
+	return append(b, payload...)
+}
+
+func TestControlStream(t *testing.T) {
+	goAway := rawFrame(frameGoAway, quicvarint.Append(nil, 8))
+	cases := []struct {
+		name     string
+		in       []byte
+		dgrams   bool
+		want     Code
+		settings bool
+	}{
+		{"quic-go server", settingsFrame(0x06, 32768, 0x33, 1, 0x08, 1), true, CodeClosedCriticalStream, true},
+		{"reference server", []byte{0x04, 0x02, 0x33, 0x01}, true, CodeClosedCriticalStream, true},
+		{"empty", nil, true, CodeClosedCriticalStream, false},
+		{"truncated", []byte{0x04, 0x05, 0x33}, true, CodeClosedCriticalStream, false},
+		{"first frame not SETTINGS", rawFrame(frameGoAway, []byte{0}), true, CodeMissingSettings, false},
+		{"duplicate", settingsFrame(0x33, 1, 0x33, 1), true, CodeSettingsError, false},
+		{"reserved HTTP/2 setting", settingsFrame(0x02, 1), true, CodeSettingsError, false},
+		{"datagram 2", settingsFrame(0x33, 2), true, CodeSettingsError, false},
+		{"connect 2", settingsFrame(0x08, 2), true, CodeSettingsError, false},
+		{"datagram without transport parameter", settingsFrame(0x33, 1), false, CodeSettingsError, false},
+		{"second SETTINGS", append(settingsFrame(0x33, 1), settingsFrame()...), true, CodeFrameUnexpected, true},
+		{"DATA on control", append(settingsFrame(), rawFrame(frameData, []byte("x"))...), true, CodeFrameUnexpected, true},
+		{"HEADERS on control", append(settingsFrame(), rawFrame(frameHeaders, []byte("x"))...), true, CodeFrameUnexpected, true},
+		{"HTTP/2 frame type", append(settingsFrame(), rawFrame(0x06, nil)...), true, CodeFrameUnexpected, true},
+		{"unknown frames skipped, GOAWAY parsed", append(append(settingsFrame(), rawFrame(0x21, []byte("grease"))...), goAway...), true, CodeClosedCriticalStream, true},
+		{"bad GOAWAY", append(settingsFrame(), rawFrame(frameGoAway, []byte{0x40})...), true, CodeFrameError, true},
+		{"huge SETTINGS", rawFrame(frameSettings, make([]byte, maxControlFrame+1)), true, CodeExcessiveLoad, false},
+	}
+	for _, tc := range cases {
+		c := newControlState()
+		err := c.readControl(bytes.NewReader(tc.in), tc.dgrams)
+		if err == nil || err.code != tc.want {
+			t.Errorf("%s: %v, want %s", tc.name, err, tc.want)
+		}
+		select {
+		case <-c.received:
+			if !tc.settings {
+				t.Errorf("%s: settings accepted", tc.name)
+			}
+		default:
+			if tc.settings {
+				t.Errorf("%s: settings not signalled", tc.name)
+			}
+		}
+	}
+	c := newControlState()
+	c.readControl(bytes.NewReader(settingsFrame(0x06, 32768, 0x33, 1, 0x08, 1)), true)
+	if !c.settings.ExtendedConnect || !c.settings.Datagrams || c.settings.Other[0x06] != 32768 {
+		t.Errorf("parsed %+v", c.settings)
+	}
+	c = newControlState()
+	c.readControl(bytes.NewReader(append(settingsFrame(), goAway...)), true)
+	select {
+	case <-c.goAway:
+	default:
+		t.Error("GOAWAY not signalled")
+	}
+}
+
+func TestErrors(t *testing.T) {
+	e := &Error{Code: CodeRequestRejected, Remote: true}
+	if e.Code.String() != "H3_REQUEST_REJECTED" || Code(0x33).String() != "H3_DATAGRAM_ERROR" || Code(7).String() != "H3_UNKNOWN(0x7)" {
+		t.Error("names")
+	}
+	if !errors.Is(e, &Error{Code: CodeRequestRejected, Remote: true}) || errors.Is(e, &Error{Code: CodeRequestRejected}) {
+		t.Error("Is must compare code and side")
+	}
+	lost := &LostError{Err: &Error{Code: CodeNoError, Remote: true}}
+	if !errors.Is(lost, ErrConnectionLost) || !errors.Is(lost, &Error{Code: CodeNoError, Remote: true}) {
+		t.Error("LostError matching")
+	}
+	for c, n := range codeNames {
+		if n == "" || c.String() != n {
+			t.Errorf("%#x", uint64(c))
+		}
+	}
+}
+
+func TestDecodePseudo(t *testing.T) {
+	// :method CONNECT (15), :scheme http (22), :path literal "/x" with name
+	// ref 1, :protocol literal name, Huffman-free.
+	b := []byte{0x00, 0x00, 0xc0 | 15, 0xc0 | 22, 0x51, 0x02, '/', 'x', 0x27, 0x02, ':', 'p', 'r', 'o', 't', 'o', 'c', 'o', 'l', 0x04, 's', 's', 'h', '3'}
+	m, err := decodePseudo(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m[":method"] != "CONNECT" || m[":scheme"] != "http" || m[":path"] != "/x" || m[":protocol"] != "ssh3" {
+		t.Fatalf("%v", m)
+	}
+	for i := range b {
+		_, _ = decodePseudo(b[:i]) // never panics on a prefix
+	}
+	if _, err := decodePseudo([]byte{0x01, 0x00}); err == nil {
+		t.Error("dynamic table reference accepted")
+	}
+	if got := appendQPACKInt(nil, 0x00, 7, 300); !bytes.Equal(got, []byte{0x7f, 0xad, 0x01}) {
+		t.Errorf("qpack int %x", got)
+	}
+}
