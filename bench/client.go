@@ -1,0 +1,118 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// ClientRun is one client process's timings and cost.
+type ClientRun struct {
+	Start     time.Time
+	FirstByte time.Duration // from Start to the first byte on stdout; 0 if none
+	Exit      time.Duration
+	Bytes     int64 // read from stdout
+	CPU       time.Duration
+	Code      int
+	Stderr    string
+}
+
+// clientEnv keeps the user's agent and config out of the measurement.
+func clientEnv(h *Host) []string {
+	env := []string{"HOME=" + h.Dir, "SSH_AUTH_SOCK=", "LANG=C"}
+	for _, kv := range os.Environ() {
+		if strings.HasPrefix(kv, "PATH=") || strings.HasPrefix(kv, "TERM=") {
+			env = append(env, kv)
+		}
+	}
+	return env
+}
+
+// RunClient runs the client for cmd against s in the client's namespace,
+// feeding stdin (nil: empty) and counting stdout.
+func RunClient(ctx context.Context, n *Net, h *Host, s *Server, cmd []string, stdin io.Reader, limit time.Duration) (ClientRun, error) {
+	return runClient(ctx, n, h, s, cmd, stdin, nil, limit)
+}
+
+// runClient is RunClient; a non-nil stdout file is given to the client as
+// it is (no pipe, nothing counted, no first byte), so bulk output costs the
+// client what it would writing to a file.
+func runClient(ctx context.Context, n *Net, h *Host, s *Server, cmd []string, stdin io.Reader, stdout *os.File, limit time.Duration) (ClientRun, error) {
+	argv, err := s.ClientCommand(h, cmd)
+	if err != nil {
+		return ClientRun{}, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
+	c := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	c.Env = append(clientEnv(h), s.Impl.Env...)
+	c.Stdin = stdin
+	var stderr strings.Builder
+	c.Stderr = &limitedWriter{w: &stderr, n: 4096}
+	var out io.Reader = eofReader{}
+	if stdout != nil {
+		c.Stdout = stdout
+	} else if out, err = c.StdoutPipe(); err != nil {
+		return ClientRun{}, err
+	}
+	var r ClientRun
+	r.Start = time.Now()
+	if err := n.StartClient(c); err != nil {
+		return r, err
+	}
+	buf := make([]byte, 256<<10)
+	for {
+		k, err := out.Read(buf)
+		if k > 0 && r.Bytes == 0 {
+			r.FirstByte = time.Since(r.Start)
+		}
+		r.Bytes += int64(k)
+		if err != nil {
+			break
+		}
+	}
+	werr := c.Wait()
+	r.Exit = time.Since(r.Start)
+	r.Stderr = stderr.String()
+	if c.ProcessState != nil {
+		r.Code = c.ProcessState.ExitCode()
+		if ru, ok := c.ProcessState.SysUsage().(*syscall.Rusage); ok {
+			r.CPU = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+		}
+	}
+	if ctx.Err() != nil {
+		return r, fmt.Errorf("bench: %s client timed out after %v: %s", s.Impl.Name, limit, r.Stderr)
+	}
+	var ee *exec.ExitError
+	if werr != nil && !errors.As(werr, &ee) {
+		return r, werr
+	}
+	if r.Code != 0 {
+		return r, fmt.Errorf("bench: %s client exited %d: %s", s.Impl.Name, r.Code, strings.TrimSpace(r.Stderr))
+	}
+	return r, nil
+}
+
+type limitedWriter struct {
+	w io.Writer
+	n int
+}
+
+func (l *limitedWriter) Write(p []byte) (int, error) {
+	if l.n > 0 {
+		k := min(len(p), l.n)
+		_, _ = l.w.Write(p[:k])
+		l.n -= k
+	}
+	return len(p), nil
+}
+
+type eofReader struct{}
+
+func (eofReader) Read([]byte) (int, error) { return 0, io.EOF }
