@@ -190,13 +190,16 @@ func (ch *Channel) stopReading() {
 		return
 	}
 	_ = ch.str.SetReadDeadline(time.Now()) // wake a blocked reader
-	ch.cs.go_(func() {
+	started := ch.cs.go_(func() {
 		ch.rmu.Lock()
 		defer ch.rmu.Unlock()
 		_ = ch.str.SetReadDeadline(time.Now().Add(drainTimeout))
 		_, _ = io.Copy(io.Discard, ch.str)
 		ch.str.CancelRead(quic.StreamErrorCode(CodeNoError))
 	})
+	if !started { // the connection is gone: nothing to drain
+		ch.str.CancelRead(quic.StreamErrorCode(CodeNoError))
+	}
 }
 
 // ReadMessage reads the next message. On the opener's side the first

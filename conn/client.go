@@ -178,7 +178,7 @@ func Dial(ctx context.Context, addr string, cfg *Config) (*Conversation, error) 
 	if p.RequiresConnectSetting() {
 		if err := cl.awaitSettings(ctx); err != nil {
 			cl.closeWith(CodeNoError, "")
-			cl.wg.Wait()
+			cl.wait()
 			return nil, err
 		}
 	}
@@ -193,7 +193,7 @@ func Dial(ctx context.Context, addr string, cfg *Config) (*Conversation, error) 
 	rs, err := cl.sendConnect(ctx, c)
 	if err != nil {
 		cl.closeWith(CodeNoError, "")
-		cl.wg.Wait()
+		cl.wait()
 		return nil, err
 	}
 	cl.go_(func() { cl.await(c, rs) })

@@ -46,7 +46,9 @@ type connState struct {
 
 	droppedDatagrams atomic.Uint64
 
-	wg sync.WaitGroup // every goroutine serving this connection
+	wgMu    sync.Mutex     // orders go_ against wait: guards stopped
+	stopped bool           // wait has begun; no goroutine may start
+	wg      sync.WaitGroup // every goroutine serving this connection
 }
 
 func newConnState(qc *quic.Conn, server bool, log *slog.Logger) *connState {
@@ -63,12 +65,30 @@ func newConnState(qc *quic.Conn, server bool, log *slog.Logger) *connState {
 }
 
 // go_ starts a goroutine owned by this connection.
-func (cs *connState) go_(f func()) {
+// It reports false, and starts nothing, once wait has begun: a channel
+// closed after its connection ended must not add to a WaitGroup that is
+// being waited on.
+func (cs *connState) go_(f func()) bool {
+	cs.wgMu.Lock()
+	defer cs.wgMu.Unlock()
+	if cs.stopped {
+		return false
+	}
 	cs.wg.Add(1)
 	go func() {
 		defer cs.wg.Done()
 		f()
 	}()
+	return true
+}
+
+// wait waits for every goroutine of the connection; none starts after it
+// began.
+func (cs *connState) wait() {
+	cs.wgMu.Lock()
+	cs.stopped = true
+	cs.wgMu.Unlock()
+	cs.wg.Wait()
 }
 
 // Exporter is the connection binding value: the TLS exporter with label

@@ -306,7 +306,7 @@ func (c *Conversation) removeChannel(ch *Channel) {
 func (c *Conversation) Close() error {
 	c.closeWith(ErrConversationClosed, true)
 	if !c.server {
-		c.cs.wg.Wait() // the client owns the connection's goroutines
+		c.cs.wait() // the client owns the connection's goroutines
 	}
 	return nil
 }

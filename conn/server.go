@@ -263,7 +263,7 @@ func (s *Server) serveConn(qc *quic.Conn) {
 		defer s.connWG.Done()
 		<-qc.Context().Done()
 		sc.reg.stop()
-		sc.wg.Wait()
+		sc.wait()
 		s.mu.Lock()
 		delete(s.conns, sc)
 		s.mu.Unlock()

@@ -46,6 +46,13 @@ type Config struct {
 	AskTrust func(ctx context.Context, info hosttrust.PromptInfo) (bool, error)
 	Logger   *slog.Logger
 	KeyLog   io.Writer
+	// Through, when set, gives each connection attempt the packet path to
+	// the server (proxy jump, app/forward.Jump); the path is closed when
+	// the conversation ends.
+	Through func(ctx context.Context) (net.PacketConn, net.Addr, error)
+	// InitialPacketSize is QUIC's first packet size; 0 for the default
+	// (app/forward.Jump raises it on jump hosts).
+	InitialPacketSize uint16
 }
 
 // Errors the ssh3 command turns into its one-line messages.
@@ -161,19 +168,40 @@ func dialOnce[T any](ctx context.Context, cfg *Config, cred auth.Credential, ope
 	if p == nil {
 		p = frame.Alpha
 	}
+	var pc net.PacketConn
+	var raddr net.Addr
+	if cfg.Through != nil {
+		var err error
+		if pc, raddr, err = cfg.Through(ctx); err != nil {
+			return nil, zero, nil, &DialError{Addr: t.Addr(), Err: err}
+		}
+	}
 	conv, err := conn.Dial(ctx, t.Addr(), &conn.Config{
-		Profile:   p,
-		TLSConfig: tlsConf,
-		Path:      t.Path,
-		User:      t.User,
-		Software:  Software,
-		Caps:      frame.AllCaps,
-		Logger:    cfg.Logger,
+		PacketConn:        pc,
+		RemoteAddr:        raddr,
+		InitialPacketSize: cfg.InitialPacketSize,
+		Profile:           p,
+		TLSConfig:         tlsConf,
+		Path:              t.Path,
+		User:              t.User,
+		Software:          Software,
+		Caps:              frame.AllCaps,
+		Logger:            cfg.Logger,
 		Authorization: func(ctx context.Context, exporter []byte) (string, error) {
 			return cred.Authorization(ctx, auth.ClientContext{User: t.User, Profile: auth.Profile(p.Name()), Binding: exporter})
 		},
 		KeyLogWriter: cfg.KeyLog,
 	})
+	if pc != nil {
+		if err != nil {
+			_ = pc.Close()
+		} else {
+			go func() {
+				<-conv.Done()
+				_ = pc.Close()
+			}()
+		}
+	}
 	if err != nil {
 		seen.mu.Lock()
 		defer seen.mu.Unlock()

@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ssh3-project/ssh3/app/forward"
 	"github.com/ssh3-project/ssh3/app/session"
 	"github.com/ssh3-project/ssh3/auth"
 	"github.com/ssh3-project/ssh3/conn"
@@ -42,7 +43,10 @@ type Config struct {
 	AuthorizedFiles []string
 	// NoWWWAuthenticate omits WWW-Authenticate from 401s (G15).
 	NoWWWAuthenticate bool
-	Logger            *slog.Logger
+	// Forwarding says which forwarding is allowed; the zero value allows
+	// all of it, subject to each key's authorized_keys options.
+	Forwarding forward.Policy
+	Logger     *slog.Logger
 }
 
 // Server is an SSH3 server.
@@ -55,6 +59,7 @@ type Server struct {
 	lookupAccount func(name string) (*session.Account, error)
 	ctx           context.Context // ends when the server closes; parents every session
 	cancel        context.CancelFunc
+	fwd           *forward.Server
 }
 
 // ChannelHandler serves one accepted channel of a conversation; it owns the
@@ -97,6 +102,7 @@ func New(cfg Config) *Server {
 		NoWWWAuthenticate: cfg.NoWWWAuthenticate,
 	}
 	s.Handle(frame.ChannelSession, s.serveSession)
+	s.registerForwarding()
 	return s
 }
 
@@ -188,6 +194,9 @@ func (s *Server) serveSession(ctx context.Context, c *conn.Conversation, ch *con
 		Subsystems: s.cfg.Subsystems,
 		Logger:     s.log.With("user", acct.Name, "channel", ch.ID()),
 	}
+	enableAgent, cleanupAgent := s.agentForwarding(ctx, c, ch, acct)
+	defer cleanupAgent()
+	cfg.AgentForwarding = enableAgent
 	if ai, ok := id.Extra.(*auth.Identity); ok {
 		cfg.ForcedCommand = ai.Restrictions.ForcedCommand
 		cfg.NoPty = ai.Restrictions.NoPTY

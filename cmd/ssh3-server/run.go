@@ -64,6 +64,10 @@ func serve(c *config, log *slog.Logger) error {
 		NoWWWAuthenticate: c.noWWWAuthenticate,
 		AuthorizedFiles:   splitList(c.authorizedFiles),
 	}
+	if cfg.Forwarding, err = forwardingPolicy(c.disableForwarding); err != nil {
+		return err
+	}
+	cfg.Forwarding.GatewayPorts = c.gatewayPorts
 	for _, s := range c.subsystems {
 		name, cmd, ok := strings.Cut(s, "=")
 		if !ok || name == "" || cmd == "" {

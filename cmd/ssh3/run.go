@@ -43,6 +43,10 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, err)
 	}
+	fwd, err := parseForwards(o, stderr)
+	if err != nil {
+		return fail(stderr, err)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
 	tty := newTerminal(stdin, stderr)
@@ -51,6 +55,10 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		return fail(stderr, err)
 	}
 	scfg := s.sessionConfig(o, stdin, stdout, stderr, tty)
+	if o.noCommand {
+		scfg.Pty = nil // -N: no session at all
+	}
+	scfg.ForwardAgent = fwd.opts.AgentSocket != "" // -A without an agent asks for nothing
 	if scfg.Pty != nil && tty.isTerminal() {
 		restore, err := tty.makeRaw()
 		if err != nil {
@@ -62,7 +70,12 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		defer stopWinch()
 		scfg.Resize = resize
 	}
-	exit, err := client.RunSession(ctx, ccfg, scfg)
+	var exit session.Exit
+	if fwd.any {
+		exit, err = fwd.run(ctx, o, s, ccfg, scfg, tty, stderr)
+	} else {
+		exit, err = client.RunSession(ctx, ccfg, scfg)
+	}
 	if err != nil {
 		if errors.Is(err, session.ErrDisconnected) {
 			fmt.Fprintf(stderr, "\r\nConnection to %s closed.\r\n", s.target.Host)

@@ -1,0 +1,325 @@
+package forward
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/ssh3-project/ssh3/auth"
+	"github.com/ssh3-project/ssh3/conn"
+	"github.com/ssh3-project/ssh3/frame"
+)
+
+// Reverse forwarding limits (G5, §5.5).
+const (
+	// ReverseHoldTime is how long an inbound connection waits for its
+	// accept channel.
+	ReverseHoldTime = 10 * time.Second
+	// MaxPendingPerListener caps the inbound connections waiting for an
+	// accept channel; the excess is closed at once.
+	MaxPendingPerListener = 16
+)
+
+// reverseListener is a server-side reverse-tcp listener channel.
+type reverseListener struct {
+	s  *Server
+	ch *conn.Channel
+	ln net.Listener
+
+	mu      sync.Mutex // guards next, pending and closed
+	next    uint64
+	pending map[uint64]net.Conn
+	closed  bool
+}
+
+// ServeReverseTCP serves both roles of a reverse-tcp channel (G5): a
+// listener (role 0) binds and announces inbound connections; an accept
+// channel (role 1) carries one of them.
+func (s *Server) ServeReverseTCP(ctx context.Context, c *conn.Conversation, ch *conn.Channel) {
+	switch x := ch.Header().Extra.(type) {
+	case *frame.ReverseListen:
+		s.serveListener(c, ch, &x.Bind)
+	case *frame.ReverseAccept:
+		s.serveAccept(c, ch, x)
+	default:
+		s.refuse(ch, frame.ReasonConnectFailed, ReasonBadHeader, "no reverse role")
+	}
+}
+
+// privileged reports a bind the account may not make: a port below 1024
+// for anyone but root, as sshd decides.
+func privileged(c *conn.Conversation, port uint16) bool {
+	if port == 0 || port >= 1024 {
+		return false
+	}
+	id, ok := c.Identity().Extra.(*auth.Identity)
+	return !ok || id.User == nil || id.User.Uid != "0"
+}
+
+func (s *Server) serveListener(c *conn.Conversation, ch *conn.Channel, bind *frame.Address) {
+	if s.Policy.DisableReverse || !s.Policy.allowsPortForwarding(c) || privileged(c, bind.Port) {
+		s.refuse(ch, frame.ReasonAdministrativelyProhibited, ReasonPolicy, "remote forwarding of "+bind.String()+" is not permitted")
+		return
+	}
+	ln, err := net.Listen("tcp", s.Policy.bindAddr(bind))
+	if err != nil {
+		s.refuse(ch, frame.ReasonConnectFailed, ReasonBindFailed, err.Error())
+		return
+	}
+	l := &reverseListener{s: s, ch: ch, ln: ln, pending: map[uint64]net.Conn{}}
+	key := listenerKey{c, ch.ID()}
+	s.mu.Lock()
+	if s.listeners == nil {
+		s.listeners = map[listenerKey]*reverseListener{}
+	}
+	s.listeners[key] = l
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.listeners, key)
+		s.mu.Unlock()
+		l.close()
+	}()
+	port := uint64(ln.Addr().(*net.TCPAddr).Port)
+	if ch.Confirm() != nil || ch.WriteMessage(&frame.ReverseBound{Port: port}) != nil {
+		ch.Abort(conn.CodeRequestCancelled)
+		return
+	}
+	go l.acceptLoop()
+	_ = drainStream(ch) // the listener lives as long as its channel (§5.5 step 5)
+	_ = ch.Close()
+}
+
+func (l *reverseListener) acceptLoop() {
+	for {
+		nc, err := l.ln.Accept()
+		if err != nil {
+			return
+		}
+		id, ok := l.hold(nc)
+		if !ok {
+			continue
+		}
+		orig := frame.Address{Family: frame.FamilyIPv4, IP: netip.IPv4Unspecified()}
+		if ap, err := netip.ParseAddrPort(nc.RemoteAddr().String()); err == nil {
+			orig = frame.IPAddress(ap)
+		}
+		if err := l.ch.WriteMessage(&frame.ReverseIncoming{Connection: id, Originator: orig}); err != nil {
+			l.close()
+			return
+		}
+	}
+}
+
+// hold parks nc until its accept channel comes, for at most
+// ReverseHoldTime.
+func (l *reverseListener) hold(nc net.Conn) (uint64, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed || len(l.pending) >= MaxPendingPerListener {
+		l.s.Stats.Add(ReasonPendingFull)
+		_ = nc.Close()
+		return 0, false
+	}
+	l.next++
+	id := l.next
+	l.pending[id] = nc
+	hold := l.s.Policy.ReverseHold
+	if hold <= 0 {
+		hold = ReverseHoldTime
+	}
+	time.AfterFunc(hold, func() {
+		if nc := l.take(id); nc != nil {
+			l.s.Stats.Add(ReasonPendingExpiry)
+			_ = nc.Close()
+		}
+	})
+	return id, true
+}
+
+// take removes a pending connection; nil if it is not (or no longer) there.
+func (l *reverseListener) take(id uint64) net.Conn {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	nc := l.pending[id]
+	delete(l.pending, id)
+	return nc
+}
+
+// close stops listening and drops every pending connection.
+func (l *reverseListener) close() {
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return
+	}
+	l.closed = true
+	pend := l.pending
+	l.pending = map[uint64]net.Conn{}
+	l.mu.Unlock()
+	_ = l.ln.Close()
+	for _, nc := range pend {
+		_ = nc.Close()
+	}
+}
+
+// bindAddr is where a reverse listener binds: loopback unless GatewayPorts.
+func (p *Policy) bindAddr(a *frame.Address) string {
+	if p.GatewayPorts {
+		return targetAddr(a)
+	}
+	host := "127.0.0.1"
+	if a.Family == frame.FamilyIPv6 && !a.IP.Is4In6() {
+		host = "::1"
+	}
+	if ip := a.AddrPort().Addr(); a.Family == frame.FamilyName && a.Host == "localhost" || ip.IsValid() && ip.IsLoopback() {
+		return targetAddr(a)
+	}
+	return net.JoinHostPort(host, itoa16(a.Port))
+}
+
+func (s *Server) serveAccept(c *conn.Conversation, ch *conn.Channel, x *frame.ReverseAccept) {
+	s.mu.Lock()
+	l := s.listeners[listenerKey{c, x.Listener}]
+	s.mu.Unlock()
+	var nc net.Conn
+	if l != nil {
+		nc = l.take(x.Connection)
+	}
+	if nc == nil {
+		s.refuse(ch, frame.ReasonAdministrativelyProhibited, ReasonUnknownConn, "no such pending connection")
+		return
+	}
+	if err := ch.Confirm(); err != nil {
+		_ = nc.Close()
+		ch.Abort(conn.CodeRequestCancelled)
+		return
+	}
+	_ = Relay(nc, ch)
+}
+
+// RemoteForward is a running -R forward.
+type RemoteForward struct {
+	Spec Spec
+	Port int // the port the server bound
+	ch   *conn.Channel
+}
+
+// Close stops the server's listener; forwarded connections go on.
+func (f *RemoteForward) Close() { _ = f.ch.Close() }
+
+// ErrNoReverse reports a server that does not do reverse forwarding: a
+// ssh3-alpha peer that did not announce the reverse capability (§6.3).
+var ErrNoReverse = errors.New("forward: the server does not support remote (-R) forwarding")
+
+// ListenRemote starts a -R forward: the server listens on the spec's bind
+// address and every connection it accepts is carried to the local target
+// (G5). It returns once the server has bound. Call it after the
+// conversation is established: in ssh3-alpha it needs the server's caps.
+func (c *Client) ListenRemote(ctx context.Context, s Spec) (*RemoteForward, error) {
+	if s.Network != "tcp" {
+		return nil, fmt.Errorf("forward: -R %s: only TCP is supported", s)
+	}
+	if !c.Conv.Peer().Caps.Has(frame.CapReverse) {
+		return nil, ErrNoReverse
+	}
+	host := s.BindHost
+	switch host {
+	case "":
+		host = "127.0.0.1"
+	case "*":
+		host = "0.0.0.0"
+	}
+	bind, err := c.targetAddress(ctx, host, s.BindPort)
+	if err != nil {
+		return nil, err
+	}
+	ch, err := c.Conv.OpenChannel(ctx, frame.ChannelReverseTCP, &frame.ReverseListen{Bind: bind})
+	if err != nil {
+		return nil, err
+	}
+	port, err := awaitBound(ctx, ch)
+	if err != nil {
+		ch.Abort(conn.CodeRequestCancelled)
+		if msg := describeOpenFailure(err); msg != "" {
+			return nil, fmt.Errorf("remote port forwarding failed for listen port %d: %s", s.BindPort, msg)
+		}
+		return nil, err
+	}
+	f := &RemoteForward{Spec: s, Port: port, ch: ch}
+	c.onClose(f.Close)
+	c.go_(func() { c.serveIncoming(ctx, f) })
+	return f, nil
+}
+
+// awaitBound reads the listener's confirmation and reverse-bound.
+func awaitBound(ctx context.Context, ch *conn.Channel) (int, error) {
+	type res struct {
+		port int
+		err  error
+	}
+	done := make(chan res, 1)
+	go func() {
+		for {
+			m, err := ch.ReadMessage()
+			if err != nil {
+				done <- res{0, err}
+				return
+			}
+			if b, ok := m.(*frame.ReverseBound); ok {
+				done <- res{int(b.Port), nil}
+				return
+			}
+		}
+	}()
+	select {
+	case r := <-done:
+		return r.port, r.err
+	case <-ctx.Done():
+		ch.Abort(conn.CodeRequestCancelled)
+		<-done
+		return 0, ctx.Err()
+	}
+}
+
+// serveIncoming answers each reverse-incoming with an accept channel.
+func (c *Client) serveIncoming(ctx context.Context, f *RemoteForward) {
+	target := net.JoinHostPort(f.Spec.Host, strconv.Itoa(f.Spec.Port))
+	for {
+		m, err := f.ch.ReadMessage()
+		if err != nil {
+			return
+		}
+		in, ok := m.(*frame.ReverseIncoming)
+		if !ok {
+			continue
+		}
+		id := in.Connection
+		c.go_(func() { c.acceptIncoming(ctx, f.ch.ID(), id, target) })
+	}
+}
+
+func (c *Client) acceptIncoming(ctx context.Context, listener, id uint64, target string) {
+	ach, err := c.Conv.OpenChannel(ctx, frame.ChannelReverseTCP, &frame.ReverseAccept{Listener: listener, Connection: id})
+	if err != nil {
+		c.Stats.Add(ReasonOpenFailed)
+		return
+	}
+	var d net.Dialer
+	dctx, cancel := context.WithTimeout(ctx, DefaultDialTimeout)
+	nc, err := d.DialContext(dctx, "tcp", target)
+	cancel()
+	if err != nil {
+		c.Stats.Add(ReasonDialFailed)
+		c.notify("connect to %s failed for a remote forward: %v", target, err)
+		_ = ach.Flush()
+		ach.Abort(conn.CodeConnectError)
+		return
+	}
+	c.relayReport(nc, ach, target)
+}
