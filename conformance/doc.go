@@ -1,19 +1,39 @@
-// Package conformance is the black-box conformance suite of SSH3. It checks
-// an implementation against the interop vectors of spec/vectors (recorded
-// from the original implementation; spec/vectors/README.md) and, later,
-// against a live server.
+// Package conformance is the black-box conformance suite of SSH3: one
+// check (at least) per requirement ID of spec/REQUIREMENTS.md, each
+// reporting its ID, level, result (pass, fail, skip with the reason, n/a)
+// and expected against observed.
 //
-// [ReplayVectors] replays every vector through the frame package: channel
-// headers (spec/SPEC.md §3.2), messages and channel requests (§3.5, §3.6)
-// and datagrams (§3.7) must decode to the vector's fields and encode back
-// to the same bytes, and the hand-built stimuli of behaviour vectors must
-// decode without a panic. Vectors of other layers (HTTP/3, JWT claims, file
-// formats) are reported as not applicable.
+// Server-under-test mode ([Suite.RunServer]): the suite is the client of a
+// live server. It speaks HTTP/3 itself on raw quic-go (h3client.go: its own
+// control stream and SETTINGS, QPACK-encoded HEADERS written field by
+// field, channel streams built with frame and wire), so that it can send
+// malformed input on purpose: missing pseudo-headers, bad SETTINGS, truncated
+// channel headers, oversized messages, hand-built JWTs (jwt.go: alg none,
+// HS256, expired, other profile, other user, replayed). Checks are grouped
+// by area: setup.go (R-3-*, H-9220-*, H-9114-*, X-ROB-1…8), version.go,
+// auth.go, channels.go, datagrams.go, lifecycle.go and project.go (P-*).
 //
-// Results are a [Report] of [Check] values (ID, group, result, expected,
-// observed), which [Report.WriteText] prints in the style of h2spec and
-// which encode as JSON. cmd/ssh3-conformance is the command-line front end.
+// Every check runs under a time limit, so a silent peer never hangs the
+// suite; after every check that could hurt the target a liveness probe (a
+// fresh conversation running `true`) tells a crashed or wedged target from
+// a failed check ([Check.Liveness]).
 //
-// This package imports frame, wire and spec only: it tests the protocol
-// from outside and never imports app or cmd.
+// Client-under-test mode ([Suite.RunClient]): the suite listens on loopback
+// as an SSH3 server it controls (h3server.go) and runs the client under
+// test from a command template once per scenario (clientmode.go), then
+// checks what the client sent (CONNECT fields, JWT claims and binding,
+// channel header bytes, message sizes) and how it ended (exit status,
+// connection error code, no crash).
+//
+// [ReplayVectors] replays every vector of spec/vectors through the frame
+// package: channel headers, messages and channel requests, and datagrams
+// must decode to the vector's fields and encode back to the same bytes.
+//
+// Results are a [Report] of [Check] values, which [Report.WriteText]
+// prints in the style of h2spec and which encode as JSON.
+// cmd/ssh3-conformance is the command-line front end; it also holds the
+// embedded default that starts this project's server in-process.
+//
+// This package imports frame, wire, auth, spec and quic-go: it tests the
+// protocol from outside and never imports app or cmd.
 package conformance

@@ -14,6 +14,7 @@ type Result string
 const (
 	Pass Result = "pass"
 	Fail Result = "fail"
+	Skip Result = "skip" // could not run here; Detail says why
 	NA   Result = "n/a"
 )
 
@@ -22,17 +23,28 @@ const (
 // says what was done or why it failed.
 type Check struct {
 	ID       string `json:"id"`
-	Group    string `json:"group"`           // e.g. the vectors file
-	Layer    string `json:"layer,omitempty"` // e.g. "channel-header"
+	Level    string `json:"level,omitempty"`   // MUST, SHOULD, MAY, desc, robustness, project (REQUIREMENTS.md)
+	Profile  string `json:"profile,omitempty"` // the wire profile a live check ran in
+	Name     string `json:"name,omitempty"`    // the check's name, as REQUIREMENTS.md cites it
+	Group    string `json:"group"`             // e.g. the vectors file, or the run
+	Layer    string `json:"layer,omitempty"`   // e.g. "channel-header", or the section
 	Result   Result `json:"result"`
 	Expected string `json:"expected,omitempty"`
 	Observed string `json:"observed,omitempty"`
 	Detail   string `json:"detail,omitempty"`
+	// Liveness is the probe after a check that could hurt the target:
+	// "alive", or "dead" when a fresh conversation could not run `true`
+	// (the target crashed or is wedged, which the check then caused).
+	Liveness string  `json:"liveness,omitempty"`
+	Seconds  float64 `json:"seconds,omitempty"`
 }
 
 // Report is the outcome of a run, in the order the checks ran.
 type Report struct {
-	Checks []Check `json:"checks"`
+	Target  string  `json:"target,omitempty"`
+	Profile string  `json:"profile,omitempty"`
+	Mode    string  `json:"mode,omitempty"` // server-under-test, client-under-test
+	Checks  []Check `json:"checks"`
 }
 
 // Count is the number of checks with result r.
@@ -49,15 +61,33 @@ func (r *Report) Count(res Result) int {
 // Failed reports whether any check failed.
 func (r *Report) Failed() bool { return r.Count(Fail) > 0 }
 
-// Summary is the one-line tally: "N passed, N failed, N n/a".
+// Summary is the one-line tally: "N passed, N failed, N n/a", plus
+// ", N skipped" when checks were skipped.
 func (r *Report) Summary() string {
-	return fmt.Sprintf("%d passed, %d failed, %d n/a", r.Count(Pass), r.Count(Fail), r.Count(NA))
+	s := fmt.Sprintf("%d passed, %d failed, %d n/a", r.Count(Pass), r.Count(Fail), r.Count(NA))
+	if n := r.Count(Skip); n > 0 {
+		s += fmt.Sprintf(", %d skipped", n)
+	}
+	return s
+}
+
+// MustFailures are the failed checks that decide the exit status: every
+// MUST row, and vector replays (which carry no level).
+func (r *Report) MustFailures() []Check {
+	var out []Check
+	for _, c := range r.Checks {
+		if c.Result == Fail && (c.Level == "MUST" || c.Level == "") {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // marks are the per-check symbols of WriteText and their ANSI colours.
 var marks = map[Result]struct{ sym, colour string }{
 	Pass: {"✓", "\x1b[32m"},
 	Fail: {"✗", "\x1b[31m"},
+	Skip: {"↷", "\x1b[33m"},
 	NA:   {"–", "\x1b[2m"},
 }
 
@@ -79,6 +109,15 @@ func (r *Report) WriteText(w io.Writer, colour bool) error {
 			fmt.Fprintf(&b, "  %s\n", layer[0].Layer)
 			for _, c := range layer {
 				fmt.Fprintf(&b, "    %s %s", paint(c.Result, marks[c.Result].sym), c.ID)
+				if c.Level != "" {
+					fmt.Fprintf(&b, " [%s]", c.Level)
+				}
+				if c.Name != "" && c.Name != "-" {
+					fmt.Fprintf(&b, " %s", c.Name)
+				}
+				if c.Liveness == "dead" {
+					b.WriteString(" (TARGET DEAD AFTER THIS CHECK: crashed or wedged)")
+				}
 				if c.Detail != "" {
 					fmt.Fprintf(&b, ": %s", c.Detail)
 				}

@@ -41,6 +41,9 @@ type Config struct {
 	// AuthorizedKeysFile; nil means ~/.ssh3/authorized_identities then
 	// ~/.ssh/authorized_keys.
 	AuthorizedFiles []string
+	// LookupAccount finds the account a session runs as; nil means
+	// session.LookupAccount (the password database, the user's own shell).
+	LookupAccount func(name string) (*session.Account, error)
 	// NoWWWAuthenticate omits WWW-Authenticate from 401s (G15).
 	NoWWWAuthenticate bool
 	// Forwarding says which forwarding is allowed; the zero value allows
@@ -88,7 +91,10 @@ func New(cfg Config) *Server {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server{cfg: cfg, log: log, chans: map[string]ChannelHandler{}, ctx: ctx, cancel: cancel,
-		lookupAccount: session.LookupAccount}
+		lookupAccount: cfg.LookupAccount}
+	if s.lookupAccount == nil {
+		s.lookupAccount = session.LookupAccount
+	}
 	s.conn = &conn.Server{
 		TLSConfig:     cfg.TLSConfig,
 		Path:          cfg.Path,
@@ -203,6 +209,9 @@ func (s *Server) serveSession(ctx context.Context, c *conn.Conversation, ch *con
 	}
 	start := time.Now()
 	err = session.Serve(ctx, ch, cfg)
+	if errors.Is(err, session.ErrOutOfSync) {
+		ch.Abort(conn.CodeMessageError) // N1: only this channel goes
+	}
 	s.log.Info("session ended", "user", acct.Name, "duration", time.Since(start).Round(time.Millisecond), "err", err)
 }
 

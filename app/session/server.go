@@ -147,13 +147,18 @@ func (s *server) handle(m frame.Message) error {
 	case frame.Request:
 		return s.onRequest(m)
 	case *frame.UnknownMessage:
-		return fmt.Errorf("session: unknown message %d: channel out of sync (N1)", uint64(m.MsgType))
+		return fmt.Errorf("%w: message %d", ErrOutOfSync, uint64(m.MsgType))
 	}
 	s.log.Debug("session: unexpected message", "type", m.Type())
 	return nil
 }
 
 var errClosedByPeer = errors.New("session: closed by the peer")
+
+// ErrOutOfSync is wrapped by Serve's error when the peer sent a message
+// number nobody knows: the rest of the stream cannot be parsed (N1), and
+// the caller resets the channel with H3_MESSAGE_ERROR.
+var ErrOutOfSync = errors.New("session: unknown message; channel out of sync (N1)")
 
 func (s *server) onData(m *frame.Data) error {
 	if s.state == larval {

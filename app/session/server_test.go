@@ -252,8 +252,8 @@ func TestServeRefusalsKeepSession(t *testing.T) {
 func TestServeUnknownMessageClosesChannel(t *testing.T) {
 	ch := newFakeChannel(frame.RTH300, 0)
 	ch.in <- &frame.UnknownMessage{MsgType: 0x3fff}
-	if err := wait(t, serve(t, ch, &Config{})); err == nil {
-		t.Fatal("an unknown message did not end the channel")
+	if err := wait(t, serve(t, ch, &Config{})); !errors.Is(err, ErrOutOfSync) {
+		t.Fatalf("err = %v, want ErrOutOfSync", err)
 	}
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"encoding/xml"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -14,7 +15,7 @@ import (
 	"github.com/ssh3-project/ssh3/spec"
 )
 
-var summaryRE = regexp.MustCompile(`(?m)^(\d+) passed, (\d+) failed, (\d+) n/a$`)
+var summaryRE = regexp.MustCompile(`(?m)^(\d+) passed, (\d+) failed, (\d+) n/a(, \d+ skipped)?$`)
 
 // runCmd calls run and returns its exit code, stdout and stderr.
 func runCmd(t *testing.T, args ...string) (int, string, string) {
@@ -24,8 +25,8 @@ func runCmd(t *testing.T, args ...string) (int, string, string) {
 	return code, stdout.String(), stderr.String()
 }
 
-func TestEmbeddedDefault(t *testing.T) {
-	code, out, errOut := runCmd(t)
+func TestVectorReplay(t *testing.T) {
+	code, out, errOut := runCmd(t, "-vectors")
 	if code != 0 {
 		t.Fatalf("exit %d, stderr %q, stdout:\n%s", code, errOut, out)
 	}
@@ -67,7 +68,8 @@ func TestRunAndJSON(t *testing.T) {
 	}
 
 	path := filepath.Join(t.TempDir(), "report.json")
-	code, out, errOut := runCmd(t, "-run", "^channel-header-", "-json", path)
+	junit := filepath.Join(t.TempDir(), "report.xml")
+	code, out, errOut := runCmd(t, "-vectors", "-run", "^channel-header-", "-json", path, "-junit", junit)
 	if code != 0 {
 		t.Fatalf("exit %d, stderr %q", code, errOut)
 	}
@@ -91,15 +93,67 @@ func TestRunAndJSON(t *testing.T) {
 			t.Errorf("JSON check %+v", c)
 		}
 	}
+	x, err := os.ReadFile(junit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var js junitSuites
+	if err := xml.Unmarshal(x, &js); err != nil || len(js.Suites) != 1 || js.Suites[0].Tests != headers {
+		t.Errorf("JUnit: %v %+v", err, js)
+	}
 }
 
 func TestUsageErrors(t *testing.T) {
-	for _, args := range [][]string{{"-nope"}, {"-run", "("}, {"extra"}} {
+	for _, args := range [][]string{{"-nope"}, {"-run", "("}, {"extra"}, {"-profile", "ssh4"}, {"-target", "https://h/p"}, {"-target", "https://h/p", "-user", "u"}} {
 		if code, _, errOut := runCmd(t, args...); code != 2 || errOut == "" {
 			t.Errorf("%q: exit %d, stderr %q; want 2 and a message", args, code, errOut)
 		}
 	}
-	if code, _, errOut := runCmd(t, "-run", "^no-such-vector$"); code != 1 || !strings.Contains(errOut, "no check matches") {
+	if code, _, errOut := runCmd(t, "-vectors", "-run", "^no-such-vector$"); code != 1 || !strings.Contains(errOut, "no check matches") {
 		t.Errorf("-run matching nothing: exit %d, stderr %q", code, errOut)
+	}
+}
+
+// TestEmbeddedDefault is the CI run: the whole suite against this
+// project's server in-process, both profiles, client-under-test mode
+// against this project's client, and the vectors. Every MUST row and
+// every robustness row must pass (or be skipped with a reason, or be n/a
+// for the profile).
+func TestEmbeddedDefault(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the whole suite (minutes)")
+	}
+	path := filepath.Join(t.TempDir(), "report.json")
+	code, out, errOut := runCmd(t, "-q", "-json", path)
+	var runs []conformance.Report
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("exit %d, stderr %q, no JSON: %v", code, errOut, err)
+	}
+	if err := json.Unmarshal(raw, &runs); err != nil {
+		t.Fatal(err)
+	}
+	modes := map[string]bool{}
+	for _, r := range runs {
+		modes[r.Mode+" "+r.Profile] = true
+		for _, c := range r.Checks {
+			if (c.Level == "MUST" || c.Level == "robustness") && c.Result == conformance.Fail {
+				t.Errorf("%s %s %s %s: expected %s; observed %s", r.Mode, r.Profile, c.ID, c.Name, c.Expected, c.Observed)
+			}
+			if c.Result == conformance.Skip && c.Detail == "" {
+				t.Errorf("%s %s: skipped without a reason", r.Profile, c.ID)
+			}
+		}
+	}
+	for _, want := range []string{"server-under-test ssh3-alpha", "server-under-test rth3-00", "client-under-test ssh3-alpha", "client-under-test rth3-00", "vectors "} {
+		if !modes[want] {
+			t.Errorf("no %q run (have %v)", want, modes)
+		}
+	}
+	if code != 0 {
+		t.Errorf("exit %d; stderr %q", code, errOut)
+	}
+	if t.Failed() {
+		t.Logf("report:\n%s", out)
 	}
 }

@@ -1,0 +1,152 @@
+package main
+
+import (
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"fmt"
+	"log/slog"
+	"math/big"
+	"net"
+	"os"
+	"os/user"
+	"path/filepath"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/ssh3-project/ssh3/app/server"
+	"github.com/ssh3-project/ssh3/app/session"
+	"github.com/ssh3-project/ssh3/auth"
+)
+
+// embedded is this project's server running in-process on loopback with a
+// throwaway certificate, and a throwaway ed25519 key authorized for the
+// current user through a temporary identity file: the target of the
+// suite's default run.
+type embedded struct {
+	URL     string
+	User    string
+	KeyFile string // the throwaway private key, OpenSSH PEM
+	Signer  ssh.Signer
+	dir     string
+	srv     *server.Server
+	served  chan error
+}
+
+func startEmbedded() (*embedded, error) {
+	me, err := user.Current()
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "ssh3-conformance-")
+	if err != nil {
+		return nil, err
+	}
+	e := &embedded{User: me.Username, dir: dir}
+	ok := false
+	defer func() {
+		if !ok {
+			os.RemoveAll(dir)
+		}
+	}()
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	if e.Signer, err = ssh.NewSignerFromKey(priv); err != nil {
+		return nil, err
+	}
+	blk, err := ssh.MarshalPrivateKey(priv, "ssh3-conformance throwaway key")
+	if err != nil {
+		return nil, err
+	}
+	e.KeyFile = filepath.Join(dir, "id_ed25519")
+	if err := os.WriteFile(e.KeyFile, pem.EncodeToMemory(blk), 0o600); err != nil {
+		return nil, err
+	}
+	idFile := filepath.Join(dir, "authorized_keys")
+	if err := os.WriteFile(idFile, ssh.MarshalAuthorizedKey(e.Signer.PublicKey()), 0o600); err != nil {
+		return nil, err
+	}
+	cert, err := throwawayCert()
+	if err != nil {
+		return nil, err
+	}
+	var log *slog.Logger
+	if os.Getenv("SSH3_CONFORMANCE_DEBUG") != "" {
+		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	e.srv = server.New(server.Config{
+		Logger: log,
+		// Sessions run /bin/sh: the account's own shell may read slow rc
+		// files (bash does when SSH_CLIENT is set), which would only
+		// measure the account, not the target.
+		LookupAccount: func(name string) (*session.Account, error) {
+			a, err := session.LookupAccount(name)
+			if a != nil {
+				a.Shell = "/bin/sh"
+			}
+			return a, err
+		},
+		TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert}},
+		Verifier: &auth.Verifier{
+			// The throwaway key is authorized for the current user only.
+			IdentityFiles: func(u *user.User) []string {
+				if u.Uid == me.Uid {
+					return []string{idFile}
+				}
+				return auth.DefaultIdentityFiles(u)
+			},
+			FailureDelay: -1,
+			// The suite provokes some hundred denials from one address;
+			// the default per-source limit would then refuse its valid
+			// logins too.
+			Limiter: auth.NewRateLimiter(1<<20, time.Millisecond, 64),
+		},
+	})
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	e.served = make(chan error, 1)
+	go func() { e.served <- e.srv.Serve(pc) }()
+	e.URL = fmt.Sprintf("https://%s/ssh3-term", pc.LocalAddr())
+	ok = true
+	return e, nil
+}
+
+// Close stops the server and removes the key and identity file.
+func (e *embedded) Close() {
+	_ = e.srv.Close()
+	select {
+	case <-e.served:
+	case <-time.After(5 * time.Second):
+	}
+	os.RemoveAll(e.dir)
+}
+
+// throwawayCert is a self-signed ECDSA P-256 certificate for 127.0.0.1.
+func throwawayCert() (tls.Certificate, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{Organization: []string{"ssh3-conformance"}},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		DNSNames: []string{"selfsigned.ssh3", "localhost"}, IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, nil
+}

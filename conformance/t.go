@@ -1,0 +1,487 @@
+package conformance
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/quic-go/quic-go"
+
+	"github.com/ssh3-project/ssh3/auth"
+	"github.com/ssh3-project/ssh3/frame"
+)
+
+// T is the state of one running check: its context (the per-check
+// timeout), profile, and result; the connections it opened are closed when
+// it ends.
+type T struct {
+	ctx context.Context
+	s   *Suite
+	p   *frame.Profile
+
+	mu       sync.Mutex // guards c and closers
+	c        *Check
+	closers  []func()
+	reported bool
+}
+
+func (s *Suite) newT(ctx context.Context, p *frame.Profile, c *Check) *T {
+	return &T{ctx: ctx, s: s, p: p, c: c}
+}
+
+func (t *T) report(r Result, expected, observed string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.reported {
+		return
+	}
+	t.reported = true
+	t.c.Result, t.c.Expected, t.c.Observed = r, expected, observed
+}
+
+func (t *T) pass(expected, observed string) { t.report(Pass, expected, observed) }
+func (t *T) fail(expected, observed string) { t.report(Fail, expected, observed) }
+func (t *T) skip(reason string) {
+	t.report(Skip, "", "")
+	t.mu.Lock()
+	t.c.Detail = "skip: " + reason
+	t.mu.Unlock()
+}
+func (t *T) na(reason string) {
+	t.report(NA, "", "")
+	t.mu.Lock()
+	t.c.Detail = "n/a: " + reason
+	t.mu.Unlock()
+}
+
+// verdict passes when bad is empty, else fails; observed lists what was
+// seen in every part.
+func (t *T) verdict(expected string, observed, bad []string) {
+	if len(bad) == 0 {
+		t.pass(expected, joinObs(observed))
+		return
+	}
+	t.fail(expected, joinObs(bad)+" (all: "+joinObs(observed)+")")
+}
+
+func (t *T) onCleanup(f func()) {
+	t.mu.Lock()
+	t.closers = append(t.closers, f)
+	t.mu.Unlock()
+}
+
+func (t *T) cleanup() {
+	t.mu.Lock()
+	cs := t.closers
+	t.closers = nil
+	t.mu.Unlock()
+	for i := len(cs) - 1; i >= 0; i-- {
+		cs[i]()
+	}
+}
+
+// sub returns a context bounded by the check's and by d.
+func (t *T) sub(d time.Duration) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(t.ctx, d)
+}
+
+// dial opens a raw HTTP/3 connection to the target, closed at cleanup.
+func (t *T) dial(cfg DialConfig) (*H3Conn, error) {
+	c, err := DialH3(t.ctx, t.s.addr, t.s.tls, cfg)
+	if err != nil {
+		return nil, err
+	}
+	t.onCleanup(c.Close)
+	return c, nil
+}
+
+// userPath is the CONNECT :path for user.
+func (t *T) userPath(user string) string {
+	return t.s.path + "?user=" + queryEscape(user)
+}
+
+func queryEscape(s string) string {
+	var b strings.Builder
+	for _, c := range []byte(s) {
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("-._~", c) >= 0 {
+			b.WriteByte(c)
+		} else {
+			fmt.Fprintf(&b, "%%%02X", c)
+		}
+	}
+	return b.String()
+}
+
+// versionField is the profile's request version header with our value.
+func (t *T) versionField(p *frame.Profile) Field {
+	return Field{p.RequestVersionHeader(), p.ClientVersion(t.s.sw, frame.AllCaps)}
+}
+
+// connectFields is a well-formed Extended CONNECT for profile p and user
+// with authorization authz ("" for none).
+func (t *T) connectFields(p *frame.Profile, user, authz string) []Field {
+	f := []Field{
+		{":method", "CONNECT"}, {":protocol", p.Protocol()}, {":scheme", "https"},
+		{":authority", t.s.addr}, {":path", t.userPath(user)},
+	}
+	if authz != "" {
+		f = append(f, Field{"authorization", authz})
+	}
+	return append(f, t.versionField(p))
+}
+
+// binding is the connection's EXPORTER-SSH3 value.
+func binding(c *H3Conn) ([]byte, error) {
+	cs := c.QUIC.ConnectionState().TLS
+	return auth.BindingFromTLS(&cs)
+}
+
+// authz is a valid authorization value for user on connection c in
+// profile p: a JWT when the suite has a key, else Basic.
+func (t *T) authz(c *H3Conn, p *frame.Profile, user string) (string, error) {
+	if t.s.signer == nil {
+		return auth.BasicAuthorization(user, t.s.cfg.Target.Password)
+	}
+	b, err := binding(c)
+	if err != nil {
+		return "", err
+	}
+	tok, err := auth.SignJWT(t.s.signer, auth.JWTParams{Profile: auth.Profile(p.Name()), User: user, Binding: b, Now: time.Now()})
+	if err != nil {
+		return "", err
+	}
+	return "Bearer " + tok, nil
+}
+
+// Conv is one conversation attempt of the raw client.
+type Conv struct {
+	t    *T
+	C    *H3Conn
+	Req  *ReqStream
+	Resp *Response
+	P    *frame.Profile
+}
+
+// ID is the conversation ID.
+func (cv *Conv) ID() uint64 { return cv.Req.ID() }
+
+// request sends fields on a fresh stream of c and reads the response.
+func (t *T) request(c *H3Conn, fields []Field) (*ReqStream, *Response, error) {
+	rs, err := c.Request(t.ctx, fields, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	resp, err := rs.ReadResponse(t.ctx)
+	return rs, resp, err
+}
+
+// connectOn sends a valid CONNECT on c and reads the answer.
+func (t *T) connectOn(c *H3Conn, p *frame.Profile) (*Conv, error) {
+	a, err := t.authz(c, p, t.s.cfg.Target.User)
+	if err != nil {
+		return nil, err
+	}
+	rs, resp, err := t.request(c, t.connectFields(p, t.s.cfg.Target.User, a))
+	if err != nil {
+		return nil, err
+	}
+	return &Conv{t: t, C: c, Req: rs, Resp: resp, P: p}, nil
+}
+
+// connect dials and sends a valid CONNECT in the check's profile.
+func (t *T) connect() (*Conv, error) {
+	c, err := t.dial(DialConfig{AllowServerBidi: t.p == frame.Alpha})
+	if err != nil {
+		return nil, err
+	}
+	return t.connectOn(c, t.p)
+}
+
+// connectOK is connect that also requires a 2xx.
+func (t *T) connectOK() (*Conv, error) {
+	cv, err := t.connect()
+	if err != nil {
+		return nil, err
+	}
+	if cv.Resp.Status/100 != 2 {
+		return nil, fmt.Errorf("valid CONNECT answered %d", cv.Resp.Status)
+	}
+	return cv, nil
+}
+
+// mustConv is connectOK that fails the check when it cannot.
+func (t *T) mustConv() *Conv {
+	cv, err := t.connectOK()
+	if err != nil {
+		t.fail("a valid CONNECT gets 2xx", "setup failed: "+Describe(err))
+		return nil
+	}
+	return cv
+}
+
+// Chan is a channel the suite opened.
+type Chan struct {
+	St  *quic.Stream
+	R   *frame.Reader
+	P   *frame.Profile
+	raw *captureReader
+	t   *T
+}
+
+// ID is the channel ID.
+func (ch *Chan) ID() uint64 { return uint64(ch.St.StreamID()) }
+
+// captureReader keeps the first bytes read through it.
+type captureReader struct {
+	r     io.Reader
+	mu    sync.Mutex
+	first []byte
+}
+
+func (c *captureReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.mu.Lock()
+	if len(c.first) < 64 {
+		k := min(n, 64-len(c.first))
+		c.first = append(c.first, p[:k]...)
+	}
+	c.mu.Unlock()
+	return n, err
+}
+
+// First returns up to 64 of the first bytes the peer sent.
+func (ch *Chan) First() []byte {
+	ch.raw.mu.Lock()
+	defer ch.raw.mu.Unlock()
+	return append([]byte(nil), ch.raw.first...)
+}
+
+// OpenRaw opens a bidi stream on cv's connection and writes b (then FIN if
+// fin). The stream is reset at cleanup.
+func (cv *Conv) OpenRaw(b []byte, fin bool) (*quic.Stream, error) {
+	return openRaw(cv.t, cv.C, b, fin)
+}
+
+func openRaw(t *T, c *H3Conn, b []byte, fin bool) (*quic.Stream, error) {
+	st, err := c.QUIC.OpenStreamSync(t.ctx)
+	if err != nil {
+		return nil, err
+	}
+	t.onCleanup(func() { st.CancelRead(0x10c); st.CancelWrite(0x10c) })
+	if len(b) > 0 {
+		if _, err := st.Write(b); err != nil {
+			return st, err
+		}
+	}
+	if fin {
+		_ = st.Close()
+	}
+	return st, nil
+}
+
+// header builds a channel header of profile p naming conversation conv.
+func header(p *frame.Profile, conv uint64, typ string, extra frame.HeaderExtra, max uint64) []byte {
+	h := frame.ChannelHeader{Conversation: conv, Type: typ, MaxMessageSize: max, Extra: extra}
+	b, err := h.Append(nil, p)
+	if err != nil {
+		panic(err) // the suite's own headers are valid
+	}
+	return b
+}
+
+// appendMsgs appends messages for a peer that accepts max.
+func appendMsgs(b []byte, p *frame.Profile, max uint64, msgs ...frame.Message) []byte {
+	for _, m := range msgs {
+		var err error
+		b, err = frame.AppendMessage(b, m, p, max)
+		if err != nil {
+			panic(err)
+		}
+	}
+	return b
+}
+
+// Open opens a channel of typ on cv, header and msgs in one write.
+func (cv *Conv) Open(typ string, extra frame.HeaderExtra, msgs ...frame.Message) (*Chan, error) {
+	b := header(cv.P, cv.ID(), typ, extra, frame.DefaultMaxMessageSize)
+	b = appendMsgs(b, cv.P, frame.DefaultMaxMessageSize, msgs...)
+	return cv.openWith(b, frame.DefaultMaxMessageSize)
+}
+
+func (cv *Conv) openWith(b []byte, max uint64) (*Chan, error) {
+	st, err := cv.OpenRaw(b, false)
+	if err != nil {
+		return nil, err
+	}
+	return newChan(cv.t, st, cv.P, max), nil
+}
+
+func newChan(t *T, st *quic.Stream, p *frame.Profile, max uint64) *Chan {
+	cr := &captureReader{r: st}
+	return &Chan{St: st, R: frame.NewReader(cr, p, max), P: p, raw: cr, t: t}
+}
+
+// Send writes messages on the channel.
+func (ch *Chan) Send(msgs ...frame.Message) error {
+	_, err := ch.St.Write(appendMsgs(nil, ch.P, frame.DefaultMaxMessageSize, msgs...))
+	return err
+}
+
+// Read reads the next message, bounded by the check's context.
+func (ch *Chan) Read() (frame.Message, error) {
+	if dl, ok := ch.t.ctx.Deadline(); ok {
+		_ = ch.St.SetReadDeadline(dl)
+	}
+	return ch.R.ReadMessage()
+}
+
+// ExecResult is what a session channel produced.
+type ExecResult struct {
+	Confirmed *frame.OpenConfirmation
+	Refused   *frame.OpenFailure
+	Stdout    bytes.Buffer
+	Stderr    bytes.Buffer
+	Status    *uint64
+	Signal    string
+	Replies   []frame.MsgType
+	Msgs      []frame.Message
+	Err       error // how the stream ended if not by FIN
+}
+
+// Summary describes the result for reports.
+func (r *ExecResult) Summary() string {
+	var parts []string
+	switch {
+	case r.Refused != nil:
+		parts = append(parts, fmt.Sprintf("92 reason %d %q", r.Refused.Reason, r.Refused.Description))
+	case r.Confirmed != nil:
+		parts = append(parts, "91")
+	}
+	if r.Stdout.Len() > 0 {
+		parts = append(parts, fmt.Sprintf("stdout %q", trunc(r.Stdout.String(), 60)))
+	}
+	if r.Stderr.Len() > 0 {
+		parts = append(parts, fmt.Sprintf("stderr %q", trunc(r.Stderr.String(), 60)))
+	}
+	if len(r.Replies) > 0 {
+		parts = append(parts, fmt.Sprint("replies ", r.Replies))
+	}
+	if r.Status != nil {
+		parts = append(parts, fmt.Sprintf("exit-status %d", *r.Status))
+	}
+	if r.Signal != "" {
+		parts = append(parts, "exit-signal "+r.Signal)
+	}
+	if r.Err != nil {
+		parts = append(parts, "ended: "+Describe(r.Err))
+	} else {
+		parts = append(parts, "FIN")
+	}
+	return strings.Join(parts, ", ")
+}
+
+func trunc(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "…"
+	}
+	return s
+}
+
+// Collect reads messages until FIN or an error.
+func (ch *Chan) Collect() *ExecResult {
+	r := &ExecResult{}
+	for {
+		m, err := ch.Read()
+		if err == io.EOF {
+			return r
+		}
+		if err != nil {
+			r.Err = err
+			return r
+		}
+		r.Msgs = append(r.Msgs, m)
+		switch m := m.(type) {
+		case *frame.OpenConfirmation:
+			r.Confirmed = m
+		case *frame.OpenFailure:
+			r.Refused = m
+		case *frame.Data:
+			r.Stdout.Write(m.Data)
+		case *frame.ExtendedData:
+			r.Stderr.Write(m.Data)
+		case *frame.ExitStatus:
+			s := m.Status
+			r.Status = &s
+		case *frame.ExitSignal:
+			r.Signal = m.Signal
+		case *frame.Success, *frame.Failure:
+			r.Replies = append(r.Replies, m.Type())
+		}
+	}
+}
+
+// Exec opens a session channel running cmd (want-reply 1), with pre sent
+// before the exec, and collects what comes back until FIN.
+func (cv *Conv) Exec(cmd string, pre []frame.Message) *ExecResult {
+	msgs := append(append([]frame.Message{}, pre...), &frame.Exec{WantReply: true, Command: cmd})
+	ch, err := cv.Open(frame.ChannelSession, nil, msgs...)
+	if err != nil {
+		return &ExecResult{Err: err}
+	}
+	return ch.Collect()
+}
+
+// ok reports whether r ran to a zero exit with a confirmation.
+func (r *ExecResult) ok() bool {
+	return r.Err == nil && r.Confirmed != nil && r.Status != nil && *r.Status == 0
+}
+
+// waitEnd reads raw bytes from st until FIN, a reset, or the context,
+// returning what came and how it ended (nil for FIN).
+func waitEnd(ctx context.Context, st *quic.Stream, limit int) ([]byte, error) {
+	if dl, ok := ctx.Deadline(); ok {
+		_ = st.SetReadDeadline(dl)
+	}
+	var got []byte
+	buf := make([]byte, 4096)
+	for {
+		n, err := st.Read(buf)
+		if len(got) < limit {
+			got = append(got, buf[:min(n, limit-len(got))]...)
+		}
+		if err == io.EOF {
+			return got, nil
+		}
+		if err != nil {
+			return got, err
+		}
+	}
+}
+
+// refusedQuickly describes how a channel stream ended: "reset <code>",
+// "92 reason n", or a failure description; ok says it was refused.
+func refusal(p *frame.Profile, got []byte, err error) (string, bool) {
+	if code, isReset := ResetCode(err); isReset {
+		return "reset " + CodeName(code), true
+	}
+	if len(got) > 0 {
+		m, _, perr := frame.ParseMessage(got, p, frame.DefaultMaxMessageSize)
+		if perr == nil {
+			if f, isF := m.(*frame.OpenFailure); isF {
+				return fmt.Sprintf("92 reason %d", f.Reason), true
+			}
+			return fmt.Sprintf("message %d (%T) then %s", m.Type(), m, Describe(err)), false
+		}
+	}
+	if err == nil {
+		return "FIN without 92", true
+	}
+	return Describe(err), false
+}
+
+var errNoKey = errors.New("needs the user's private key (-i)")
