@@ -218,11 +218,17 @@ func TestPtyModesAndResize(t *testing.T) {
 
 func TestSignalProcessGroup(t *testing.T) {
 	a := self(t)
-	p, err := Start(Spec{Account: a, Command: "sleep 60 & wait", Env: LoginEnv(a, "", Connection{}, nil)})
+	p, err := Start(Spec{Account: a, Command: "sleep 60 & echo started; wait", Env: LoginEnv(a, "", Connection{}, nil)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	_ = p.Stdin.Close()
+	// Signal only once the shell runs: before its setsid the group does
+	// not exist yet.
+	line := make([]byte, len("started\n"))
+	if _, err := io.ReadFull(p.Stdout, line); err != nil {
+		t.Fatal(err)
+	}
 	if err := p.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
