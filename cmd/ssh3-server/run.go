@@ -97,19 +97,28 @@ func serve(c *config, log *slog.Logger) error {
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(pc) }()
 	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
+	// SIGHUP is handled (and ignored) rather than left ignored: an ignored
+	// signal stays ignored in every session's processes, and sessions whose
+	// client goes away are ended with SIGHUP.
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
 	defer signal.Stop(sigs)
-	select {
-	case err := <-done:
-		return err
-	case sig := <-sigs:
-		log.Info("shutting down", "signal", sig.String(), "grace", grace)
-		ctx, cancel := context.WithTimeout(context.Background(), grace)
-		defer cancel()
-		_ = srv.Shutdown(ctx)
-		<-done
-		return nil
+	var sig os.Signal
+	for sig == nil || sig == syscall.SIGHUP {
+		if sig == syscall.SIGHUP {
+			log.Info("SIGHUP: nothing to reload")
+		}
+		select {
+		case err := <-done:
+			return err
+		case sig = <-sigs:
+		}
 	}
+	log.Info("shutting down", "signal", sig.String(), "grace", grace)
+	ctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	_ = srv.Shutdown(ctx)
+	<-done
+	return nil
 }
 
 func profiles(name string) ([]*frame.Profile, error) {
