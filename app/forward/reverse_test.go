@@ -175,8 +175,10 @@ func TestReversePending(t *testing.T) {
 			return err != nil
 		})
 	})
+	// 4 refused per profile, plus any probe of waitFor above that reached
+	// the listener before it closed (refused as well: its queue was full).
 	st := f.srv.ForwardingStats()
-	if st[forward.ReasonPendingFull] != 8 || st[forward.ReasonPendingExpiry] != 32 {
-		t.Errorf("server counts %v", st)
+	if st[forward.ReasonPendingFull] < 8 || st[forward.ReasonPendingExpiry] != 32 {
+		t.Errorf("server counts %v, want pending-full >= 8 and pending-expired 32", st)
 	}
 }
