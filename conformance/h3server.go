@@ -173,6 +173,9 @@ func (f *fakeServer) serve(qc *quic.Conn) {
 	case <-qc.HandshakeComplete():
 	case <-ctx.Done():
 	}
+	if f.sc.settings != nil {
+		time.Sleep(confirmDelay) // as for datagrams, below
+	}
 	ctl, err := qc.OpenUniStream()
 	if err == nil {
 		s := f.sc.settings
@@ -288,6 +291,10 @@ func (f *fakeServer) request(qc *quic.Conn, st *quic.Stream, br *bufio.Reader) {
 		}
 	}
 	if f.sc.datagram != nil {
+		// Give the client time to confirm the handshake (HANDSHAKE_DONE):
+		// before that, its close would hide the error code (RFC 9000
+		// §10.2.3) and the check could not read it.
+		time.Sleep(confirmDelay)
 		_ = qc.SendDatagram(f.sc.datagram)
 	}
 	_, _ = io.Copy(io.Discard, br) // keep the CONNECT stream open until the client ends it
@@ -382,3 +389,7 @@ func (f *fakeServer) channel(qc *quic.Conn, st *quic.Stream, br *bufio.Reader) {
 	_, _ = st.Write(out)
 	_ = st.Close()
 }
+
+// confirmDelay is how long the fake server lets a client confirm the
+// handshake before sending input the client must close the connection on.
+const confirmDelay = 100 * time.Millisecond

@@ -123,6 +123,9 @@ func TestEmbeddedDefault(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the whole suite (minutes)")
 	}
+	if raceEnabled {
+		t.Skip("quic-go's own 0-RTT code races under -race (race_test.go); make demo runs the suite without it")
+	}
 	path := filepath.Join(t.TempDir(), "report.json")
 	code, out, errOut := runCmd(t, "-q", "-json", path)
 	var runs []conformance.Report
