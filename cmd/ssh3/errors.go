@@ -21,6 +21,7 @@ func describeError(err error) string {
 		status   *conn.StatusError
 		netErr   net.Error
 		dial     *client.DialError
+		proto    *conn.Error
 	)
 	switch {
 	case errors.As(err, &mismatch):
@@ -34,6 +35,8 @@ func describeError(err error) string {
 		return "host certificate not accepted"
 	case errors.Is(err, client.ErrPermissionDenied):
 		return err.Error()
+	case errors.As(err, &proto) && errors.Is(err, conn.ErrConnectionLost):
+		return describeProtocolError(proto)
 	case errors.As(err, &dial) && (errors.Is(err, conn.ErrConnectionLost) || errors.Is(err, context.DeadlineExceeded)):
 		return dial.Addr + ": connection timed out (no QUIC answer)"
 	case errors.As(err, &status):
@@ -52,4 +55,20 @@ func describeError(err error) string {
 		return "connection lost: " + err.Error()
 	}
 	return err.Error()
+}
+
+// describeProtocolError names an HTTP/3 error that ended the connection and
+// which side detected it: a server that broke the protocol is not a server
+// that did not answer.
+func describeProtocolError(e *conn.Error) string {
+	s := fmt.Sprintf("protocol error: %s (%#x)", e.Code, uint64(e.Code))
+	if e.Remote {
+		s = "the server closed the connection: " + s[len("protocol error: "):]
+	} else {
+		s += " in what the server sent; connection closed"
+	}
+	if e.Message != "" {
+		s += ": " + e.Message
+	}
+	return s
 }
