@@ -66,6 +66,13 @@ type fixture struct {
 // the test key ("" for none).
 func startServer(t testing.TB, policy forward.Policy, options string) *fixture {
 	t.Helper()
+	return startServerWith(t, policy, options, nil)
+}
+
+// startServerWith is startServer with a hook that may register handlers
+// before the server serves.
+func startServerWith(t testing.TB, policy forward.Policy, options string, hook func(*server.Server)) *fixture {
+	t.Helper()
 	me, err := user.Current()
 	if err != nil {
 		t.Fatal(err)
@@ -94,6 +101,9 @@ func startServer(t testing.TB, policy forward.Policy, options string) *fixture {
 		},
 		Forwarding: policy,
 	})
+	if hook != nil {
+		hook(srv)
+	}
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -21,8 +21,8 @@ const DefaultDialTimeout = 10 * time.Second
 // forwarding, subject to each key's authorized_keys options.
 type Policy struct {
 	DisableTCP     bool // direct-tcp and dynamic forwarding
-	DisableUDP     bool // direct-udp (and so proxy jump through this server)
-	DisableReverse bool // reverse-tcp listeners
+	DisableUDP     bool // direct-udp and reverse-udp (and so proxy jump through this server)
+	DisableReverse bool // reverse-tcp and reverse-udp listeners
 	DisableAgent   bool // agent forwarding
 	// GatewayPorts lets reverse listeners bind non-loopback addresses;
 	// without it they are bound to loopback, as sshd's GatewayPorts no.

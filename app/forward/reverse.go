@@ -208,9 +208,13 @@ type RemoteForward struct {
 	Spec Spec
 	Port int // the port the server bound
 	ch   *conn.Channel
+
+	mu  sync.Mutex // guards udp
+	udp map[*udpChannel]bool
 }
 
-// Close stops the server's listener; forwarded connections go on.
+// Close stops the server's listener; forwarded TCP connections go on,
+// while UDP accept channels end with the listener's socket (§5.5).
 func (f *RemoteForward) Close() { _ = f.ch.Close() }
 
 // ErrNoReverse reports a server that does not do reverse forwarding: a
@@ -218,15 +222,24 @@ func (f *RemoteForward) Close() { _ = f.ch.Close() }
 var ErrNoReverse = errors.New("forward: the server does not support remote (-R) forwarding")
 
 // ListenRemote starts a -R forward: the server listens on the spec's bind
-// address and every connection it accepts is carried to the local target
-// (G5). It returns once the server has bound. Call it after the
-// conversation is established: in ssh3-alpha it needs the server's caps.
+// address and every connection it accepts (for UDP: every new source
+// address) is carried to the local target (G5, §5.5). It returns once the
+// server has bound. Call it after the conversation is established: in
+// ssh3-alpha it needs the server's caps.
 func (c *Client) ListenRemote(ctx context.Context, s Spec) (*RemoteForward, error) {
-	if s.Network != "tcp" {
-		return nil, fmt.Errorf("forward: -R %s: only TCP is supported", s)
+	typ := frame.ChannelReverseTCP
+	switch s.Network {
+	case "tcp":
+	case "udp":
+		typ = frame.ChannelReverseUDP
+	default:
+		return nil, fmt.Errorf("forward: -R %s: unknown network", s)
 	}
 	if !c.Conv.Peer().Caps.Has(frame.CapReverse) {
 		return nil, ErrNoReverse
+	}
+	if typ == frame.ChannelReverseUDP && !c.Conv.PeerDatagrams() {
+		return nil, fmt.Errorf("forward: -R %s: the server does not take datagrams", s)
 	}
 	host := s.BindHost
 	switch host {
@@ -239,7 +252,7 @@ func (c *Client) ListenRemote(ctx context.Context, s Spec) (*RemoteForward, erro
 	if err != nil {
 		return nil, err
 	}
-	ch, err := c.Conv.OpenChannel(ctx, frame.ChannelReverseTCP, &frame.ReverseListen{Bind: bind})
+	ch, err := c.Conv.OpenChannel(ctx, typ, &frame.ReverseListen{Bind: bind})
 	if err != nil {
 		return nil, err
 	}
@@ -251,7 +264,7 @@ func (c *Client) ListenRemote(ctx context.Context, s Spec) (*RemoteForward, erro
 		}
 		return nil, err
 	}
-	f := &RemoteForward{Spec: s, Port: port, ch: ch}
+	f := &RemoteForward{Spec: s, Port: port, ch: ch, udp: map[*udpChannel]bool{}}
 	c.onClose(f.Close)
 	c.go_(func() { c.serveIncoming(ctx, f) })
 	return f, nil
@@ -290,6 +303,11 @@ func awaitBound(ctx context.Context, ch *conn.Channel) (int, error) {
 // serveIncoming answers each reverse-incoming with an accept channel.
 func (c *Client) serveIncoming(ctx context.Context, f *RemoteForward) {
 	target := net.JoinHostPort(f.Spec.Host, strconv.Itoa(f.Spec.Port))
+	if f.Spec.Network == "udp" {
+		quit := make(chan struct{})
+		defer close(quit)
+		c.go_(func() { f.sweep(UDPIdleTimeout, quit) })
+	}
 	for {
 		m, err := f.ch.ReadMessage()
 		if err != nil {
@@ -300,6 +318,10 @@ func (c *Client) serveIncoming(ctx context.Context, f *RemoteForward) {
 			continue
 		}
 		id := in.Connection
+		if f.Spec.Network == "udp" {
+			c.go_(func() { c.acceptUDP(ctx, f, id, target) })
+			continue
+		}
 		c.go_(func() { c.acceptIncoming(ctx, f.ch.ID(), id, target) })
 	}
 }
@@ -322,4 +344,82 @@ func (c *Client) acceptIncoming(ctx context.Context, listener, id uint64, target
 		return
 	}
 	c.relayReport(nc, ach, target)
+}
+
+// acceptUDP carries one source of a reverse-udp listener: a UDP socket
+// connected to the target, and an accept channel whose datagrams are
+// relayed to and from it, one packet each.
+func (c *Client) acceptUDP(ctx context.Context, f *RemoteForward, id uint64, target string) {
+	var d net.Dialer
+	dctx, cancel := context.WithTimeout(ctx, DefaultDialTimeout)
+	nc, err := d.DialContext(dctx, "udp", target)
+	cancel()
+	if err != nil {
+		c.Stats.Add(ReasonDialFailed)
+		c.notify("connect to %s failed for a remote forward: %v", target, err)
+		return // the server drops the source after its hold time
+	}
+	defer nc.Close()
+	ch, err := c.Conv.OpenChannel(ctx, frame.ChannelReverseUDP, &frame.ReverseAccept{Listener: f.ch.ID(), Connection: id})
+	if err != nil {
+		c.Stats.Add(ReasonOpenFailed)
+		return
+	}
+	u, err := c.startUDP(ctx, ch, "remote udp forward to "+target,
+		func(p []byte) { _, _ = nc.Write(p) }, func(error) { _ = nc.Close() })
+	if err != nil {
+		if err != errReported {
+			c.Stats.Add(ReasonOpenFailed)
+		}
+		return
+	}
+	f.mu.Lock()
+	f.udp[u] = true
+	f.mu.Unlock()
+	defer func() {
+		f.mu.Lock()
+		delete(f.udp, u)
+		f.mu.Unlock()
+		_ = u.ch.Close()
+	}()
+	buf := make([]byte, udpBufSize)
+	for {
+		n, err := nc.Read(buf)
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			select {
+			case <-u.done:
+				return
+			default:
+				continue // e.g. ICMP port unreachable from an earlier write
+			}
+		}
+		u.touch()
+		if !sendDatagram(u.ch, buf[:n], &c.Stats) {
+			return
+		}
+	}
+}
+
+// sweep ends the accept channels idle for idle, until quit is closed.
+func (f *RemoteForward) sweep(idle time.Duration, quit <-chan struct{}) {
+	t := time.NewTicker(idle / 4)
+	defer t.Stop()
+	for {
+		select {
+		case <-quit:
+			return
+		case <-t.C:
+		}
+		cutoff := time.Now().Add(-idle).UnixNano()
+		f.mu.Lock()
+		for u := range f.udp {
+			if u.last.Load() < cutoff {
+				_ = u.ch.Close()
+			}
+		}
+		f.mu.Unlock()
+	}
 }

@@ -17,9 +17,10 @@ type Server struct {
 	Stats  Stats
 	Logger *slog.Logger
 
-	mu        sync.Mutex // guards listeners and agents
-	listeners map[listenerKey]*reverseListener
-	agents    map[listenerKey]*agentSocket
+	mu           sync.Mutex // guards listeners, udpListeners and agents
+	listeners    map[listenerKey]*reverseListener
+	udpListeners map[listenerKey]*udpListener
+	agents       map[listenerKey]*agentSocket
 }
 
 // listenerKey names a listener (or a session's agent socket) by its

@@ -141,16 +141,24 @@ func (c *Client) openUDP(ctx context.Context, a frame.Address, deliver func([]by
 	if err != nil {
 		return nil, err
 	}
+	return c.startUDP(ctx, ch, "udp to "+a.String(), deliver, onEnd)
+}
+
+// startUDP waits for the confirmation of a UDP channel this side opened,
+// then delivers every payload that comes on it to deliver until the channel
+// ends; onEnd runs once then. what names the channel in messages. A
+// refusal is told to the user and returned as errReported.
+func (c *Client) startUDP(ctx context.Context, ch *conn.Channel, what string, deliver func([]byte), onEnd func(error)) (*udpChannel, error) {
 	// Datagrams that arrive before their channel are dropped (§3.7): wait
 	// for the confirmation, bounded.
 	timer := time.AfterFunc(DefaultDialTimeout+5*time.Second, func() { ch.Abort(conn.CodeRequestCancelled) })
-	err = ch.AwaitConfirmation()
+	err := ch.AwaitConfirmation()
 	timer.Stop()
 	if err != nil {
 		ch.Abort(conn.CodeRequestCancelled)
 		if msg := describeOpenFailure(err); msg != "" {
 			c.Stats.Add(ReasonOpenFailed)
-			c.notify("channel %d: open failed: %s (udp to %s)", ch.ID(), msg, a.String())
+			c.notify("channel %d: open failed: %s (%s)", ch.ID(), msg, what)
 			return nil, errReported
 		}
 		return nil, err
@@ -166,7 +174,7 @@ func (c *Client) openUDP(ctx context.Context, a frame.Address, deliver func([]by
 		close(u.done)
 		if msg := describeOpenFailure(err); msg != "" {
 			c.Stats.Add(ReasonOpenFailed)
-			c.notify("channel %d: open failed: %s (udp to %s)", ch.ID(), msg, a.String())
+			c.notify("channel %d: open failed: %s (%s)", ch.ID(), msg, what)
 		}
 		if onEnd != nil {
 			onEnd(err)

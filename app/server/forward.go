@@ -10,13 +10,14 @@ import (
 )
 
 // registerForwarding registers the forwarding channel types (spec §5):
-// direct-tcp, direct-udp, reverse-tcp and the rth3-00 agent-connection,
+// direct-tcp, direct-udp, reverse-tcp, reverse-udp and the rth3-00 agent-connection,
 // under the policy of Config.Forwarding.
 func (s *Server) registerForwarding() {
 	s.fwd = &forward.Server{Policy: s.cfg.Forwarding, Logger: s.log}
 	s.Handle(frame.ChannelDirectTCP, s.fwd.ServeDirectTCP)
 	s.Handle(frame.ChannelDirectUDP, s.fwd.ServeDirectUDP)
 	s.Handle(frame.ChannelReverseTCP, s.fwd.ServeReverseTCP)
+	s.Handle(frame.ChannelReverseUDP, s.fwd.ServeReverseUDP)
 	s.Handle(frame.ChannelAgentConnection, s.fwd.ServeAgentConnection)
 }
 

@@ -7,8 +7,9 @@ import (
 	"github.com/ssh3-project/ssh3/app/forward"
 )
 
-// forwardingPolicy reads -disable-forwarding: a comma list of tcp, udp,
-// reverse, agent, or all.
+// forwardingPolicy reads -disable-forwarding: a comma list of tcp, udp
+// (direct-udp and reverse-udp), reverse (reverse-tcp and reverse-udp),
+// agent, or all.
 func forwardingPolicy(list string) (forward.Policy, error) {
 	var p forward.Policy
 	for _, k := range splitList(list) {

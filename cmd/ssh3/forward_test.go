@@ -139,3 +139,57 @@ func TestCLIForwards(t *testing.T) {
 		t.Errorf("-forward-udp: %q %v; stderr %q", buf[:n], err, errb.String())
 	}
 }
+
+// TestCLIRemoteUDP runs the real client with -N -R udp:port:host:hostport
+// against the real server and carries a UDP echo from the server's side.
+func TestCLIRemoteUDP(t *testing.T) {
+	e := newEnv(t)
+	udpTarget, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer udpTarget.Close()
+	go func() {
+		buf := make([]byte, 2000)
+		for {
+			n, src, err := udpTarget.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			_, _ = udpTarget.WriteTo(buf[:n], src)
+		}
+	}()
+	ru := freePort(t, "udp")
+	args := []string{"-insecure", "-i", e.key, "-N",
+		"-R", "udp:" + strconv.Itoa(ru) + ":127.0.0.1:" + strconv.Itoa(udpTarget.LocalAddr().(*net.UDPAddr).Port),
+		e.dest}
+	cmd := exec.Command(filepath.Join(binDir, "ssh3"), args...)
+	cmd.Env = append(os.Environ(), "HOME="+e.dir, "SSH_AUTH_SOCK=")
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		_ = cmd.Wait()
+	}()
+	u, err := net.Dial("udp", "127.0.0.1:"+strconv.Itoa(ru))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer u.Close()
+	buf := make([]byte, 100)
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) { // until the server has bound and the echo is back
+		_, _ = u.Write([]byte("ping"))
+		_ = u.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+		if n, err := u.Read(buf); err == nil {
+			if string(buf[:n]) != "ping" {
+				t.Fatalf("-R udp: %q", buf[:n])
+			}
+			return
+		}
+	}
+	t.Fatalf("-R udp: no echo; stderr %q", errb.String())
+}
