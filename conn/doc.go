@@ -28,7 +28,9 @@
 // travel in the same flight as the request (pipelining, §8.7), and
 // [Conversation.Established] reports the response. The server holds channel
 // streams that arrive before their CONNECT is answered, within caps, and
-// runs nothing before the 200 (G17).
+// runs nothing before the 200 (G17). On Linux, a UDP port nobody listens
+// on fails the dial at once with [ErrConnectionRefused] (the ICMP port
+// unreachable is read while the handshake runs, and ignored after it).
 //
 // # Channels (§3.2–3.4, G2, G4, G10)
 //

@@ -111,6 +111,9 @@ var (
 	ErrConversationClosed = errors.New("conn: conversation closed")
 	// ErrIdleTimeout is the cause of a connection lost to the idle timeout.
 	ErrIdleTimeout = errors.New("conn: idle timeout")
+	// ErrConnectionRefused reports a handshake answered by an ICMP port
+	// unreachable: nothing listens on that UDP port.
+	ErrConnectionRefused = errors.New("conn: connection refused")
 	// ErrDatagramTooLarge reports a datagram that does not fit one QUIC packet.
 	ErrDatagramTooLarge = errors.New("conn: datagram too large")
 	// ErrNoDatagrams reports a channel that does not carry datagrams, or a

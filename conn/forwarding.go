@@ -1,13 +1,5 @@
 package conn
 
-import (
-	"context"
-
-	"github.com/quic-go/quic-go"
-
-	"github.com/ssh3-project/ssh3/frame"
-)
-
 // PeerDatagrams reports whether the peer can receive HTTP datagrams: it
 // sent the QUIC max_datagram_frame_size transport parameter and, once its
 // SETTINGS have arrived, H3_DATAGRAM=1 (§5.2, R-3-3). Before its SETTINGS
@@ -47,25 +39,4 @@ func (ch *Channel) AwaitConfirmation() error {
 		}
 	}
 	return ch.openErr
-}
-
-// dialQUIC dials addr, or RemoteAddr over PacketConn when one is given.
-// Inside a tunnel the packets must fit the outer datagrams: they start at
-// the QUIC minimum of 1200 bytes and path MTU discovery is off, unless the
-// caller's QUICConfig says otherwise.
-func (cfg *Config) dialQUIC(ctx context.Context, addr string, p *frame.Profile) (*quic.Conn, error) {
-	qconf := cfg.quicConfig(p)
-	if cfg.InitialPacketSize != 0 {
-		qconf.InitialPacketSize = cfg.InitialPacketSize
-	}
-	if cfg.PacketConn == nil {
-		return quic.DialAddr(ctx, addr, cfg.tlsConfig(addr), qconf)
-	}
-	if cfg.QUICConfig == nil {
-		if cfg.InitialPacketSize == 0 {
-			qconf.InitialPacketSize = 1200
-		}
-		qconf.DisablePathMTUDiscovery = true
-	}
-	return quic.Dial(ctx, cfg.PacketConn, cfg.RemoteAddr, cfg.tlsConfig(addr), qconf)
 }

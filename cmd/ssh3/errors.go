@@ -35,6 +35,8 @@ func describeError(err error) string {
 		return "host certificate not accepted"
 	case errors.Is(err, client.ErrPermissionDenied):
 		return err.Error()
+	case errors.As(err, &dial) && errors.Is(err, conn.ErrConnectionRefused):
+		return dial.Addr + ": connection refused (nothing listens on that UDP port)"
 	case errors.As(err, &proto) && errors.Is(err, conn.ErrConnectionLost):
 		return describeProtocolError(proto)
 	case errors.As(err, &dial) && (errors.Is(err, conn.ErrConnectionLost) || errors.Is(err, context.DeadlineExceeded)):

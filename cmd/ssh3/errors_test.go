@@ -24,6 +24,8 @@ func TestDescribeError(t *testing.T) {
 	}{
 		{"dial timeout", dial(context.DeadlineExceeded),
 			"192.0.2.7:443: connection timed out (no QUIC answer)"},
+		{"dial refused", dial(lost(conn.ErrConnectionRefused)),
+			"192.0.2.7:443: connection refused (nothing listens on that UDP port)"},
 		{"dial idle timeout", dial(lost(conn.ErrIdleTimeout)),
 			"192.0.2.7:443: connection timed out (no QUIC answer)"},
 		{"bad settings from the server", dial(lost(&conn.Error{Code: conn.CodeSettingsError, Message: "H3_DATAGRAM is 2"})),
