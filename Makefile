@@ -3,7 +3,7 @@
 GO ?= go
 FUZZTIME ?= 5s
 
-.PHONY: test vet unit fuzz-smoke fuzz demo bench build
+.PHONY: test vet unit fuzz-smoke fuzz demo bench bench-smoke build
 
 test: vet unit fuzz-smoke
 
@@ -25,6 +25,12 @@ demo:
 
 bench:
 	$(GO) test -run=NONE -bench=. -benchmem ./wire/ ./frame/
+
+# ssh3-bench's every mode once, small, no delay (CI adds -strict): as root
+# with OpenSSH and iproute2 installed it runs through the namespace relay.
+bench-smoke:
+	$(GO) build -o bin/ ./cmd/ssh3 ./cmd/ssh3-server ./cmd/ssh3-bench
+	bin/ssh3-bench smoke $(BENCH_SMOKE_FLAGS)
 
 build:
 	$(GO) build -o bin/ ./cmd/...

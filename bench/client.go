@@ -44,9 +44,24 @@ func RunClient(ctx context.Context, n *Net, h *Host, s *Server, cmd []string, st
 // it is (no pipe, nothing counted, no first byte), so bulk output costs the
 // client what it would writing to a file.
 func runClient(ctx context.Context, n *Net, h *Host, s *Server, cmd []string, stdin io.Reader, stdout *os.File, limit time.Duration) (ClientRun, error) {
+	return runClientOpts(ctx, n, h, s, cmd, stdin, stdout, limit, nil)
+}
+
+// traceOpts makes a run traced: env added, args inserted after the
+// program's name, and stderr lines also timestamped into lines.
+type traceOpts struct {
+	env   []string
+	args  []string
+	lines *stampedLines
+}
+
+func runClientOpts(ctx context.Context, n *Net, h *Host, s *Server, cmd []string, stdin io.Reader, stdout *os.File, limit time.Duration, tr *traceOpts) (ClientRun, error) {
 	argv, err := s.ClientCommand(h, cmd)
 	if err != nil {
 		return ClientRun{}, err
+	}
+	if tr != nil && len(tr.args) > 0 {
+		argv = append(append([]string{argv[0]}, tr.args...), argv[1:]...)
 	}
 	ctx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
@@ -55,6 +70,12 @@ func runClient(ctx context.Context, n *Net, h *Host, s *Server, cmd []string, st
 	c.Stdin = stdin
 	var stderr strings.Builder
 	c.Stderr = &limitedWriter{w: &stderr, n: 4096}
+	if tr != nil {
+		c.Env = append(c.Env, tr.env...)
+		if tr.lines != nil {
+			c.Stderr = io.MultiWriter(c.Stderr, tr.lines)
+		}
+	}
 	var out io.Reader = eofReader{}
 	if stdout != nil {
 		c.Stdout = stdout
@@ -63,6 +84,9 @@ func runClient(ctx context.Context, n *Net, h *Host, s *Server, cmd []string, st
 	}
 	var r ClientRun
 	r.Start = time.Now()
+	if tr != nil && tr.lines != nil {
+		tr.lines.t0 = r.Start
+	}
 	if err := n.StartClient(c); err != nil {
 		return r, err
 	}

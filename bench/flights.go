@@ -157,6 +157,10 @@ type Breakdown struct {
 	Flights   []Flight
 	FirstByte time.Duration
 	Exit      time.Duration
+	// Milestones are the client's own view of the phases (Trace says
+	// from what), in time order, ending with first output and exit.
+	Milestones []Milestone
+	Trace      string
 }
 
 // Markdown renders the breakdown as a table, times in ms and in RTTs.
@@ -167,7 +171,30 @@ func (b Breakdown) Markdown() string {
 	for i, f := range b.Flights {
 		fmt.Fprintf(&s, "| %d | %s | %s | %d | %d | %s |\n", i+1, f.Dir, b.inRTT(f.Start), f.Packets, f.Bytes, strings.Join(f.Kinds, ", "))
 	}
+	if len(b.Milestones) > 0 {
+		src := b.Trace
+		if src == "" {
+			src = "the bench"
+		}
+		fmt.Fprintf(&s, "\nPhases as the client saw them (from %s; flights before each: c→s flights started before it):\n\n", src)
+		s.WriteString("| phase | event | at | client flights sent before |\n|---|---|---|---|\n")
+		for _, m := range b.Milestones {
+			fmt.Fprintf(&s, "| %s | %s | %s | %d |\n", m.Phase, m.What, b.inRTT(m.At), b.flightsBefore(m.At))
+		}
+	}
 	return s.String()
+}
+
+// flightsBefore counts the client's flights that started before at: the
+// round trips the client had begun by then.
+func (b Breakdown) flightsBefore(at time.Duration) int {
+	k := 0
+	for _, f := range b.Flights {
+		if f.Dir == ClientToServer && f.Start < at {
+			k++
+		}
+	}
+	return k
 }
 
 func (b Breakdown) inRTT(d time.Duration) string {

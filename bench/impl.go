@@ -39,12 +39,19 @@ type Impl struct {
 	// FwdClient is the client template for -L forwarding ({lport} to
 	// {target}, host:port, also {tport}); empty: not measured.
 	FwdClient string
+	// UDPClient forwards UDP from {lport} to {target} (the original's
+	// -forward-udp); NoUDP says why an implementation has none.
+	UDPClient string
+	NoUDP     string
 	// IdleClient is a client template that connects, opens no session,
 	// prints a line once connected and stays; empty: no scale row.
 	IdleClient string
 	Env        []string // added to the client's and server's environment
-	Prepare    func(h *Host) error
-	Skip       string // why this implementation cannot run here; empty if it can
+	// Trace is how a run is traced for the phase breakdown: TraceQlog,
+	// TraceSSHv, or empty (no phases, flights only).
+	Trace   string
+	Prepare func(h *Host) error
+	Skip    string // why this implementation cannot run here; empty if it can
 }
 
 // ReadyWait is how long a server without a Ready pattern is given.
@@ -122,7 +129,7 @@ func (h *Host) Close() error {
 		}
 		h.addedUser = false
 	}
-	return errors.Join(err, os.RemoveAll(h.Dir))
+	return errors.Join(err, os.RemoveAll(h.Dir), removeRunDir())
 }
 
 // Server is a running server of one implementation.

@@ -287,3 +287,39 @@ func killNetnsProcs(ns string) {
 }
 
 func processAlive(pid int) bool { return unix.Kill(pid, 0) != unix.ESRCH }
+
+// Sides of the bench's network.
+const (
+	ClientSide = 0
+	ServerSide = 1
+)
+
+// In runs f on a thread inside side's namespace (on loopback, here).
+// Sockets f creates belong to that namespace and may then be used from
+// any goroutine. The thread is never unlocked, so it ends with f.
+func (n *Net) In(side int, f func() error) error {
+	ns := n.names[side]
+	if ns == "" {
+		return f()
+	}
+	errc := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		if err := enterNetns(ns); err != nil {
+			errc <- err
+			return
+		}
+		errc <- f()
+	}()
+	return <-errc
+}
+
+// FreePort is a free port of proto ("tcp" or "udp") on 127.0.0.1 in
+// side's namespace.
+func (n *Net) FreePort(side int, proto string) (port int, err error) {
+	err = n.In(side, func() error {
+		port, err = freePort(proto)
+		return err
+	})
+	return port, err
+}

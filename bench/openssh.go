@@ -42,6 +42,8 @@ func OpenSSH() *Impl {
 		IdleClient: "ssh -F none -i {key} -p {port} -o IdentitiesOnly=yes -o StrictHostKeyChecking=no " +
 			"-o UserKnownHostsFile={dir}/known_hosts -o BatchMode=yes -o LogLevel=ERROR " +
 			"-o PermitLocalCommand=yes -o 'LocalCommand=echo up' -N {user}@{host}",
+		NoUDP:   "n/a: OpenSSH has no UDP forwarding",
+		Trace:   TraceSSHv,
 		Ready:   regexp.MustCompile(`Server listening on`),
 		Proto:   "tcp",
 		Prepare: prepareSSHD,
@@ -69,10 +71,33 @@ func prepareSSHD(h *Host) error {
 		return fmt.Errorf("bench: ssh-keygen: %v: %s", err, out)
 	}
 	if os.Geteuid() == 0 {
-		// sshd's privilege separation directory; Debian makes it at boot.
-		if err := os.MkdirAll("/run/sshd", 0o755); err != nil {
-			return err
+		// sshd's privilege separation directory; Debian's init script makes
+		// it when it starts the system's sshd. Made here when missing, and
+		// then removed again by Host.Close.
+		if _, err := os.Stat(sshdRunDir); os.IsNotExist(err) {
+			if err := os.Mkdir(sshdRunDir, 0o755); err != nil {
+				return err
+			}
+			createdRunDir = true
 		}
+	}
+	return nil
+}
+
+// sshdRunDir is sshd's privilege separation directory.
+const sshdRunDir = "/run/sshd"
+
+// createdRunDir records that the bench made sshdRunDir (and must remove it).
+var createdRunDir bool
+
+// removeRunDir removes sshdRunDir if the bench made it and it is empty.
+func removeRunDir() error {
+	if !createdRunDir {
+		return nil
+	}
+	createdRunDir = false
+	if err := os.Remove(sshdRunDir); err != nil && !os.IsNotExist(err) {
+		return err
 	}
 	return nil
 }
@@ -85,8 +110,10 @@ func SSH3(profile string) *Impl {
 			"-generate-selfsigned-cert -authorized-keys {authkeys}",
 		Client:    "{bin}/ssh3 -insecure -q -profile " + profile + " -i {key} {user}@{host}:{port}/bench {cmd}",
 		FwdClient: "{bin}/ssh3 -insecure -q -profile " + profile + " -i {key} -N -L {lport}:{target} {user}@{host}:{port}/bench",
+		UDPClient: "{bin}/ssh3 -insecure -q -profile " + profile + " -i {key} -N -forward-udp {lport}/127.0.0.1@{tport} {user}@{host}:{port}/bench",
 		Ready:     regexp.MustCompile(`msg=listening`),
 		Proto:     "udp",
+		Trace:     TraceQlog,
 	}
 }
 

@@ -25,7 +25,7 @@ func WriteSetupMarkdown(w io.Writer, rep Report, bds []Breakdown) {
 	}
 	fmt.Fprintln(w, "\n(added RTTs: (median − the median at 0 ms) / RTT, the round trips the network adds on top of CPU and process start-up.)")
 	if len(bds) > 0 {
-		fmt.Fprintln(w, "\n### Round-trip breakdown (flights seen by the relay, last run of each row; pure ACKs left out)")
+		fmt.Fprintln(w, "\n### Round-trip breakdown (one more, traced run per row, not in the medians: flights seen by the relay, pure ACKs left out; then the client's own milestones)")
 		show := breakdownRTT(bds)
 		for _, b := range bds {
 			if b.RTT != show {

@@ -22,6 +22,9 @@ type Config struct {
 	Plot      string
 	NoNetns   bool
 	ModuleDir string
+	// Strict makes the smoke fail where it would skip: OpenSSH missing,
+	// no namespaces.
+	Strict bool
 }
 
 // OpenNet makes the namespaces, or falls back to loopback and says why.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"time"
 )
 
@@ -113,22 +114,9 @@ func setupOne(ctx context.Context, n *Net, h *Host, srv *Server, rtt time.Durati
 		return SetupResult{}, nil, fmt.Errorf("bench: %s: warm-up run: %d bytes out, err %v\nserver log:\n%s", srv.Impl.Name, r.Bytes, err, srv.Logs())
 	}
 	var exits, firsts []time.Duration
-	var bd *Breakdown
 	failed := 0
 	for k := 0; k < cfg.N; k++ {
-		last := k == cfg.N-1 && n.Relay != nil
-		if last {
-			n.Relay.StartCapture()
-		}
 		r, err := RunClient(ctx, n, h, srv, cmd, nil, limit)
-		if last {
-			recs := n.Relay.StopCapture()
-			if err == nil {
-				sortRecords(recs)
-				bd = &Breakdown{Impl: srv.Impl.Name, RTT: rtt, FirstByte: r.FirstByte, Exit: r.Exit,
-					Flights: Flights(OneConnection(recs, r.Start), r.Start, flightGap(rtt))}
-			}
-		}
 		if ctx.Err() != nil {
 			return SetupResult{}, nil, ctx.Err()
 		}
@@ -143,6 +131,10 @@ func setupOne(ctx context.Context, n *Net, h *Host, srv *Server, rtt time.Durati
 		exits = append(exits, r.Exit)
 		firsts = append(firsts, r.FirstByte)
 	}
+	bd, err := tracedRun(ctx, n, h, srv, cmd, rtt, limit)
+	if err != nil {
+		fmt.Fprintf(cfg.Log, "setup: %s: traced run for the breakdown: %v\n", srv.Impl.Name, err)
+	}
 	e, f := Summarize(exits), Summarize(firsts)
 	return SetupResult{
 		Impl: srv.Impl.Name, RTTms: ms(rtt), N: len(exits),
@@ -150,6 +142,47 @@ func setupOne(ctx context.Context, n *Net, h *Host, srv *Server, rtt time.Durati
 		FirstByteMedianMs: ms(f.Median), FirstByteMinMs: ms(f.Min), FirstByteMaxMs: ms(f.Max),
 		FirstByteRTTs: inRTTs(f.Median, rtt), Failed: failed,
 	}, bd, nil
+}
+
+// tracedRun is one more run, not in the medians, traced for the breakdown:
+// the relay's packets (flights) and the client's own milestones (qlog or
+// ssh -v; see Impl.Trace).
+func tracedRun(ctx context.Context, n *Net, h *Host, srv *Server, cmd []string, rtt, limit time.Duration) (*Breakdown, error) {
+	tr := &traceOpts{}
+	var qdir string
+	switch srv.Impl.Trace {
+	case TraceQlog:
+		d, err := os.MkdirTemp(h.Dir, "qlog-")
+		if err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(d)
+		qdir = d
+		tr.env = []string{"QLOGDIR=" + d}
+	case TraceSSHv:
+		tr.args = []string{"-v"}
+		tr.lines = &stampedLines{}
+	}
+	if n.Relay != nil {
+		n.Relay.StartCapture()
+	}
+	r, err := runClientOpts(ctx, n, h, srv, cmd, nil, nil, limit, tr)
+	var recs []PacketRecord
+	if n.Relay != nil {
+		recs = n.Relay.StopCapture()
+	}
+	if err != nil {
+		return nil, err
+	}
+	sortRecords(recs)
+	bd := &Breakdown{Impl: srv.Impl.Name, RTT: rtt, FirstByte: r.FirstByte, Exit: r.Exit, Trace: srv.Impl.Trace}
+	if n.Relay != nil {
+		bd.Flights = Flights(OneConnection(recs, r.Start), r.Start, flightGap(rtt))
+	}
+	ms, err := tracedMilestones(srv.Impl.Trace, qdir, tr.lines, r.Start)
+	bd.Milestones = append(ms, Milestone{Phase: "first output", What: "first byte on the client's stdout", At: r.FirstByte},
+		Milestone{Phase: "exit", What: "client exited", At: r.Exit})
+	return bd, err
 }
 
 // flightGap splits two runs of packets in one direction: a quarter RTT,

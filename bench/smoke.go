@@ -10,10 +10,27 @@ import (
 // Smoke runs every mode once, small and without delay, so the harness
 // cannot rot: setup, throughput, scale, keystroke and micro. It fails on
 // the first error; OpenSSH rows are skipped with a message when it is not
-// installed.
+// installed, unless Strict.
 func Smoke(ctx context.Context, h *Host, cfg Config, w, log io.Writer) error {
 	start := time.Now()
 	cfg.RTTs, cfg.N, cfg.Keys = []time.Duration{0}, 1, 3
+	if cfg.Strict {
+		// CI: every path must run, none may be skipped.
+		for _, impl := range cfg.Impls {
+			if impl.Skip != "" {
+				return fmt.Errorf("smoke -strict: %s cannot run: %s", impl.Name, impl.Skip)
+			}
+		}
+		if !cfg.NoNetns {
+			n, err := NewNet()
+			if err != nil {
+				return fmt.Errorf("smoke -strict: the namespace relay is unavailable: %w", err)
+			}
+			if err := n.Close(); err != nil {
+				return fmt.Errorf("smoke -strict: %w", err)
+			}
+		}
+	}
 	steps := []struct {
 		name string
 		run  func() error

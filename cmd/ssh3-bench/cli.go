@@ -18,7 +18,8 @@ import (
 const usage = `usage: ssh3-bench MODE [flags]
 modes:
   setup       wall time to a remote echo's first byte and exit, per RTT
-  throughput  stdin -> remote cat >/dev/null and remote output -> stdout: MB/s, CPU s/GB
+  throughput  stdin -> remote cat >/dev/null, remote output -> stdout, -L TCP and UDP
+              forwarding, per RTT: MB/s, CPU s/GB
   scale       idle conversations on one server: memory each, handshakes per second
   keystroke   pty session: time from a typed character to its echo
   micro       go test -bench for ./wire and ./frame, summarised
@@ -45,6 +46,7 @@ type options struct {
 	noSSH     bool
 	moduleDir string
 	user      string
+	strict    bool
 }
 
 type listFlag []string
@@ -67,7 +69,7 @@ func parseArgs(args []string, stderr io.Writer) (*options, error) {
 	fs := flag.NewFlagSet("ssh3-bench "+o.mode, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, usage); fs.PrintDefaults() }
-	rtts := fs.String("rtt", "0,10,50,100,200ms", "emulated round-trip times, comma-separated (unit on the last applies to all without one)")
+	rtts := fs.String("rtt", "0,10,50,100,200ms", "emulated round-trip times, comma-separated (unit on the last applies to all without one; throughput: default 0,50ms)")
 	fs.IntVar(&o.n, "n", 10, "measured runs per implementation and RTT (after one warm-up)")
 	fs.StringVar(&o.jsonOut, "json", "", "write the setup results as JSON to `file`")
 	fs.StringVar(&o.plot, "plot", "", "write an SVG plot of the setup medians to `file`")
@@ -85,6 +87,7 @@ func parseArgs(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.user, "user", "", "log in as this existing `account` (default: as root, a throwaway account with /bin/sh)")
 	fs.IntVar(&o.keys, "keys", 20, "keystroke: characters typed")
 	fs.StringVar(&o.moduleDir, "module", ".", "micro: the module's `directory`")
+	fs.BoolVar(&o.strict, "strict", false, "smoke: fail instead of skipping (OpenSSH missing, no namespaces)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return nil, err
 	}
@@ -94,6 +97,11 @@ func parseArgs(args []string, stderr io.Writer) (*options, error) {
 	var err error
 	if o.rtts, err = bench.ParseDurations(*rtts); err != nil {
 		return nil, err
+	}
+	rttSet := false
+	fs.Visit(func(f *flag.Flag) { rttSet = rttSet || f.Name == "rtt" })
+	if o.mode == "throughput" && !rttSet {
+		o.rtts = bench.ThroughputRTTs
 	}
 	if o.size, err = bench.ParseSize(*size); err != nil {
 		return nil, err
@@ -163,6 +171,23 @@ func execute(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer h.Close()
+	err = runModes(ctx, o, h, stdout, stderr)
+	if o.mode != "smoke" {
+		return err
+	}
+	// The smoke also checks that the run cleaned up after itself.
+	cerr := h.Close()
+	left := bench.Leftovers(os.Getpid(), h.Dir)
+	if len(left) > 0 {
+		return errors.Join(err, cerr, fmt.Errorf("smoke: left behind: %s", strings.Join(left, "; ")))
+	}
+	if err == nil && cerr == nil {
+		fmt.Fprintln(stderr, "smoke: nothing left behind (namespaces, TUN devices, cgroups, account, server processes)")
+	}
+	return errors.Join(err, cerr)
+}
+
+func runModes(ctx context.Context, o *options, h *bench.Host, stdout, stderr io.Writer) (err error) {
 	switch {
 	case o.user != "":
 		h.User = o.user
@@ -178,7 +203,7 @@ func execute(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 	impls := implList(o)
 	cfg := bench.Config{
 		RTTs: o.rtts, N: o.n, Impls: impls, Log: stderr, Size: o.size, Conns: o.conns, Keys: o.keys,
-		JSON: o.jsonOut, Plot: o.plot, NoNetns: o.noNetns, ModuleDir: o.moduleDir,
+		JSON: o.jsonOut, Plot: o.plot, NoNetns: o.noNetns, ModuleDir: o.moduleDir, Strict: o.strict,
 	}
 	return writeOut(o, stdout, func(w io.Writer) error {
 		switch o.mode {
