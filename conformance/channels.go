@@ -3,7 +3,6 @@ package conformance
 import (
 	"bytes"
 	"fmt"
-	"io"
 	"net"
 	"net/netip"
 	"strings"
@@ -57,35 +56,16 @@ func checkMessagesDecode(t *T) {
 		kinds = append(kinds, fmt.Sprint(uint64(m.Type())))
 	}
 	obs := res.Summary() + "; message numbers " + strings.Join(kinds, ",")
-	if res.Err == nil && res.Confirmed != nil && res.Status != nil && *res.Status == 7 && res.Stdout.String() == "out\n" && res.Stderr.String() == "err\n" {
-		t.pass("every message decodes with varint integers and lengths, one-byte booleans", obs)
-		return
-	}
-	t.fail("every message decodes with varint integers and lengths, one-byte booleans", obs)
+	t.expect(res.Err == nil && res.Confirmed != nil && res.Status != nil && *res.Status == 7 && res.Stdout.String() == "out\n" && res.Stderr.String() == "err\n", "every message decodes with varint integers and lengths, one-byte booleans", obs)
 }
 
 func checkChannelsIndependent(t *T) {
-	cv := t.mustConv()
-	if cv == nil {
-		return
-	}
 	var obs, bad []string
 	if t.p == frame.Alpha {
 		// The reference ends the conversation with its session: use a
 		// direct-tcp channel alongside one session.
-		if !t.s.local {
-			t.skip("alpha needs session + direct-tcp to the suite's echo target, which a remote target cannot reach")
-			return
-		}
-		if err := t.s.echo.start(); err != nil {
-			t.fail("echo target", err.Error())
-			return
-		}
-		ap := netip.MustParseAddrPort(t.s.echo.tcp.Addr().String())
-		addr := frame.IPAddress(ap)
-		tcp, err := cv.Open(frame.ChannelDirectTCP, &addr)
-		if err != nil {
-			t.fail("direct-tcp", Describe(err))
+		cv, tcp := t.echoChannel(frame.ChannelDirectTCP, "alpha needs session + direct-tcp to the suite's echo target, which a remote target cannot reach")
+		if tcp == nil {
 			return
 		}
 		res := cv.Exec("echo one", nil)
@@ -99,6 +79,10 @@ func checkChannelsIndependent(t *T) {
 			bad = append(bad, "direct-tcp")
 		}
 		t.verdict("a session and a direct-tcp channel work side by side", obs, bad)
+		return
+	}
+	cv := t.mustConv()
+	if cv == nil {
 		return
 	}
 	a, err1 := cv.Open(frame.ChannelSession, nil, &frame.Exec{WantReply: true, Command: "sleep 0.3; echo a"})
@@ -119,37 +103,10 @@ func checkChannelsIndependent(t *T) {
 // tcpRoundTrip writes payload on a direct-tcp channel in its profile's
 // framing and reads the echo back.
 func tcpRoundTrip(ch *Chan, payload []byte) ([]byte, error) {
-	if ch.P.RawTCP() {
-		if _, err := ch.St.Write(payload); err != nil {
-			return nil, err
-		}
-		if dl, ok := ch.t.ctx.Deadline(); ok {
-			_ = ch.St.SetReadDeadline(dl)
-		}
-		got := make([]byte, len(payload))
-		_, err := io.ReadFull(ch.St, got)
-		return got, err
-	}
-	if err := ch.Send(&frame.Data{Data: payload}); err != nil {
+	if err := ch.send(payload); err != nil {
 		return nil, err
 	}
-	var got []byte
-	for len(got) < len(payload) {
-		m, err := ch.Read()
-		if err != nil {
-			return got, err
-		}
-		switch m := m.(type) {
-		case *frame.Data:
-			got = append(got, m.Data...)
-		case *frame.OpenConfirmation:
-		case *frame.OpenFailure:
-			return got, fmt.Errorf("92 reason %d %q", m.Reason, m.Description)
-		default:
-			return got, fmt.Errorf("unexpected message %d", m.Type())
-		}
-	}
-	return got, nil
+	return ch.recv(len(payload))
 }
 
 func checkHeaderExec(t *T) {
@@ -163,11 +120,7 @@ func checkHeaderExec(t *T) {
 		first = fmt.Sprint(uint64(res.Msgs[0].Type()))
 	}
 	obs := res.Summary() + "; first message " + first
-	if res.ok() && first == "91" && res.Stdout.String() == "hello\n" {
-		t.pass("header + exec → 91 first, then the output", obs)
-		return
-	}
-	t.fail("header + exec → 91 first, then the output", obs)
+	t.expect(res.ok() && first == "91" && res.Stdout.String() == "hello\n", "header + exec → 91 first, then the output", obs)
 }
 
 func checkMaxMessageSize(t *T) {
@@ -189,11 +142,7 @@ func checkMaxMessageSize(t *T) {
 		biggest = max2(biggest, m.Len(t.p))
 	}
 	obs := fmt.Sprintf("%d bytes of output, largest message %d bytes; %s", res.Stdout.Len(), biggest, trunc(res.Summary(), 80))
-	if res.Err == nil && res.Stdout.Len() == 100000 && biggest <= max {
-		t.pass("every message ≤ 1024 bytes when the opener announces 1024", obs)
-		return
-	}
-	t.fail("every message ≤ 1024 bytes when the opener announces 1024", obs)
+	t.expect(res.Err == nil && res.Stdout.Len() == 100000 && biggest <= max, "every message ≤ 1024 bytes when the opener announces 1024", obs)
 }
 
 func max2(a, b int) int {
@@ -245,15 +194,7 @@ func echoAddrs(s *Suite) (tcp, udp frame.Address) {
 }
 
 func checkDirectForwarding(t *T) {
-	if !t.s.local {
-		t.skip("the suite's echo targets are on its loopback; a remote target cannot reach them")
-		return
-	}
-	if err := t.s.echo.start(); err != nil {
-		t.fail("echo", err.Error())
-		return
-	}
-	cv := t.mustConv()
+	cv := t.echoConv("the suite's echo targets are on its loopback; a remote target cannot reach them")
 	if cv == nil {
 		return
 	}
@@ -277,32 +218,14 @@ func checkDirectForwarding(t *T) {
 }
 
 func checkTCPFraming(t *T) {
-	if !t.s.local {
-		t.skip("the suite's echo target is on its loopback; a remote target cannot reach it")
-		return
-	}
-	if err := t.s.echo.start(); err != nil {
-		t.fail("echo", err.Error())
-		return
-	}
-	cv := t.mustConv()
-	if cv == nil {
-		return
-	}
-	tcp, _ := echoAddrs(t.s)
-	ch, err := cv.Open(frame.ChannelDirectTCP, &tcp)
-	if err != nil {
-		t.fail("channel", Describe(err))
+	_, ch := t.echoChannel(frame.ChannelDirectTCP, "the suite's echo target is on its loopback; a remote target cannot reach it")
+	if ch == nil {
 		return
 	}
 	if t.p.RawTCP() {
 		got, err := tcpRoundTrip(ch, []byte("raw bytes"))
 		obs := fmt.Sprintf("first bytes back %x (%s)", got, Describe(err))
-		if string(got) == "raw bytes" {
-			t.pass("rth3-00: raw TCP bytes back unchanged, no 91", obs)
-			return
-		}
-		t.fail("rth3-00: raw TCP bytes back unchanged, no 91", obs)
+		t.expect(string(got) == "raw bytes", "rth3-00: raw TCP bytes back unchanged, no 91", obs)
 		return
 	}
 	if err := ch.Send(&frame.Data{Data: []byte("framed")}); err != nil {
@@ -323,11 +246,7 @@ func checkTCPFraming(t *T) {
 		}
 	}
 	obs := fmt.Sprintf("messages %s, payload %q", strings.Join(seq, ","), got)
-	if len(seq) > 1 && seq[0] == "91" && string(got) == "framed" {
-		t.pass("ssh3-alpha: 91, then DATA (94) carrying the payload", obs)
-		return
-	}
-	t.fail("ssh3-alpha: 91, then DATA (94) carrying the payload", obs)
+	t.expect(len(seq) > 1 && seq[0] == "91" && string(got) == "framed", "ssh3-alpha: 91, then DATA (94) carrying the payload", obs)
 }
 
 func checkExitStatus(t *T) {
@@ -344,11 +263,7 @@ func checkExitStatus(t *T) {
 		}
 	}
 	obs := res.Summary() + "; exit-status bytes " + raw
-	if res.Status != nil && *res.Status == 3 && res.Err == nil {
-		t.pass("98 exit-status, want-reply 0, status varint 3", obs)
-		return
-	}
-	t.fail("98 exit-status, want-reply 0, status varint 3", obs)
+	t.expect(res.Status != nil && *res.Status == 3 && res.Err == nil, "98 exit-status, want-reply 0, status varint 3", obs)
 }
 
 // checkNonMinimal sends the conversation ID as a 2-byte varint and the
@@ -376,11 +291,7 @@ func checkNonMinimal(t *T) {
 		return
 	}
 	res := ch.Collect()
-	if res.ok() && res.Stdout.String() == "nm\n" {
-		t.pass("conversation ID as 40 00 and message 98 as 80 00 00 62 accepted", res.Summary())
-		return
-	}
-	t.fail("conversation ID as 40 00 and message 98 as 80 00 00 62 accepted", res.Summary())
+	t.expect(res.ok() && res.Stdout.String() == "nm\n", "conversation ID as 40 00 and message 98 as 80 00 00 62 accepted", res.Summary())
 }
 
 // refusedWithin opens a raw stream with b and waits for a refusal.
@@ -491,11 +402,7 @@ func checkStalledHeader(t *T) {
 		obs += " (SPEC.md §2.7: 10 s, 0x10d)"
 	}
 	_, reset := ResetCode(err)
-	if reset && res.ok() {
-		t.pass("reset within a bounded time (≤ 12 s; 10 s in SPEC.md §2.7); other streams served meanwhile", obs)
-		return
-	}
-	t.fail("reset within a bounded time (≤ 12 s; 10 s in SPEC.md §2.7); other streams served meanwhile", obs)
+	t.expect(reset && res.ok(), "reset within a bounded time (≤ 12 s; 10 s in SPEC.md §2.7); other streams served meanwhile", obs)
 }
 
 func checkOversizedMessage(t *T) {
@@ -634,11 +541,7 @@ func checkUnknownType(t *T) {
 	b := header(t.p, cv.ID(), "x-probe", nil, frame.DefaultMaxMessageSize)
 	b = appendMsgs(b, t.p, frame.DefaultMaxMessageSize, &frame.Exec{WantReply: true, Command: "echo conformance-ran"})
 	desc, ok := t.refusedWithin(cv.C, b, false, 5*time.Second)
-	if ok && (strings.Contains(desc, "reason 3") || strings.HasPrefix(desc, "reset")) {
-		t.pass("92 reason 3 then FIN, or a reset; nothing runs", desc)
-		return
-	}
-	t.fail("92 reason 3 then FIN, or a reset; nothing runs", desc)
+	t.expect(ok && (strings.Contains(desc, "reason 3") || strings.HasPrefix(desc, "reset")), "92 reason 3 then FIN, or a reset; nothing runs", desc)
 }
 
 func checkManyChannels(t *T) {
@@ -667,11 +570,7 @@ func checkManyChannels(t *T) {
 		st.CancelRead(0x10c)
 	}
 	obs := fmt.Sprintf("%d channels opened before QUIC stream credit ran out; after closing 20, a new exec: %s", n, res.Summary())
-	if res.ok() {
-		t.pass("excess blocked by QUIC credit or refused; closing some lets new ones open", obs)
-		return
-	}
-	t.fail("excess blocked by QUIC credit or refused; closing some lets new ones open", obs)
+	t.expect(res.ok(), "excess blocked by QUIC credit or refused; closing some lets new ones open", obs)
 }
 
 func checkBadAddress(t *T) {
@@ -758,9 +657,5 @@ func checkUnreachable(t *T) {
 		want = "reset H3_CONNECT_ERROR 0x10f"
 		ok = desc == "reset "+CodeName(0x10f)
 	}
-	if ok {
-		t.pass(want+" within a bounded time", obs)
-		return
-	}
-	t.fail(want+" within a bounded time", obs)
+	t.expect(ok, want+" within a bounded time", obs)
 }

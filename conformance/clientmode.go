@@ -308,11 +308,7 @@ func (t *T) expectField(name, want string) {
 	}
 	v, present := fieldOf(req, name)
 	obs := fmt.Sprintf("%s: %q (present %v)", name, v, present)
-	if present && v == want {
-		t.pass(name+" = "+want, obs)
-		return
-	}
-	t.fail(name+" = "+want, obs)
+	t.expect(present && v == want, name+" = "+want, obs)
 }
 
 func checkClientProtocol(t *T)        { t.expectField(":protocol", t.p.Protocol()) }
@@ -328,11 +324,7 @@ func checkClientDatagrams(t *T) {
 	defer r.cap.mu.Unlock()
 	v, has := settingValue(r.cap.settings, settingH3Datagram)
 	obs := fmt.Sprintf("SETTINGS %v (%v), datagram transport parameter %v", r.cap.settings, r.cap.settingsErr, r.cap.datagramTP)
-	if has && v == 1 && r.cap.datagramTP {
-		t.pass("SETTINGS_H3_DATAGRAM=1 with the transport parameter (the client forwards UDP)", obs)
-		return
-	}
-	t.fail("SETTINGS_H3_DATAGRAM=1 with the transport parameter (the client forwards UDP)", obs)
+	t.expect(has && v == 1 && r.cap.datagramTP, "SETTINGS_H3_DATAGRAM=1 with the transport parameter (the client forwards UDP)", obs)
 }
 
 func checkClientAuthorization(t *T) {
@@ -363,14 +355,23 @@ func (t *T) sessionChannel(r *clientRun) *capturedChannel {
 	return nil
 }
 
-func checkClientConversationID(t *T) {
+// mainChannel is the main run's CONNECT and session channel (or first
+// channel); ch is nil when the check has already been reported (failed
+// with expected when the client opened no channel).
+func (t *T) mainChannel(expected string) (r *clientRun, req capturedRequest, ch *capturedChannel) {
 	r, req, ok := t.mainReq()
 	if !ok {
-		return
+		return r, req, nil
 	}
-	ch := t.sessionChannel(r)
+	if ch = t.sessionChannel(r); ch == nil {
+		t.fail(expected, "none; client "+r.ended())
+	}
+	return r, req, ch
+}
+
+func checkClientConversationID(t *T) {
+	_, req, ch := t.mainChannel("a channel naming the CONNECT stream")
 	if ch == nil {
-		t.fail("a channel naming the CONNECT stream", "no channel; client "+r.ended())
 		return
 	}
 	obs := fmt.Sprintf("CONNECT on stream %d; channel header names %d", req.streamID, ch.header.Conversation)
@@ -394,11 +395,7 @@ func checkClientBasic(t *T) {
 	u, _, err := auth.ParseBasic(v[6:])
 	path, _ := fieldOf(req, ":path")
 	obs := fmt.Sprintf("Basic user %q, :path %q", u, path)
-	if err == nil && strings.Contains(path, "user="+queryEscape(u)) {
-		t.pass("Basic user-id = ?user=", obs)
-		return
-	}
-	t.fail("Basic user-id = ?user=", obs)
+	t.expect(err == nil && strings.Contains(path, "user="+queryEscape(u)), "Basic user-id = ?user=", obs)
 }
 
 func (t *T) clientClaims() (map[string]any, capturedRequest, bool) {
@@ -456,21 +453,12 @@ func checkClientJTI(t *T) {
 	}
 	want := base64.StdEncoding.EncodeToString(req.binding)
 	obs := fmt.Sprintf("jti %v; exporter %s", claims["jti"], want)
-	if claims["jti"] == want {
-		t.pass("jti = base64(EXPORTER-SSH3)", obs)
-		return
-	}
-	t.fail("jti = base64(EXPORTER-SSH3)", obs)
+	t.expect(claims["jti"] == want, "jti = base64(EXPORTER-SSH3)", obs)
 }
 
 func checkClientMessages(t *T) {
-	r, _, ok := t.mainReq()
-	if !ok {
-		return
-	}
-	ch := t.sessionChannel(r)
+	r, _, ch := t.mainChannel("a session channel")
 	if ch == nil {
-		t.fail("a session channel", "none; client "+r.ended())
 		return
 	}
 	r.cap.mu.Lock()
@@ -484,11 +472,7 @@ func checkClientMessages(t *T) {
 		kinds = append(kinds, k)
 	}
 	obs := fmt.Sprintf("messages %s; ended %s", strings.Join(kinds, ","), map[bool]string{true: "FIN", false: Describe(ch.readErr)}[ch.fin])
-	if ch.readErr == nil || IsTimeout(ch.readErr) || isStreamEnd(ch.readErr) {
-		t.pass("every message decodes (varints, varint lengths, one-byte booleans)", obs)
-		return
-	}
-	t.fail("every message decodes (varints, varint lengths, one-byte booleans)", obs)
+	t.expect(ch.readErr == nil || IsTimeout(ch.readErr) || isStreamEnd(ch.readErr), "every message decodes (varints, varint lengths, one-byte booleans)", obs)
 }
 
 func isStreamEnd(err error) bool {
@@ -515,21 +499,12 @@ func checkClientStreams(t *T) {
 		}
 	}
 	obs := "channel stream IDs " + strings.Join(ids, ",")
-	if len(ids) > 0 && !bad {
-		t.pass("client-initiated bidi streams (≡ 0 mod 4)", obs)
-		return
-	}
-	t.fail("client-initiated bidi streams (≡ 0 mod 4)", obs)
+	t.expect(len(ids) > 0 && !bad, "client-initiated bidi streams (≡ 0 mod 4)", obs)
 }
 
 func checkClientHeader(t *T) {
-	r, req, ok := t.mainReq()
-	if !ok {
-		return
-	}
-	ch := t.sessionChannel(r)
+	_, req, ch := t.mainChannel("a session channel")
 	if ch == nil {
-		t.fail("a session channel", "none")
 		return
 	}
 	want := header(t.p, req.streamID, frame.ChannelSession, nil, ch.header.MaxMessageSize)
@@ -543,13 +518,8 @@ func checkClientHeader(t *T) {
 }
 
 func checkClientMax(t *T) {
-	r, _, ok := t.mainReq()
-	if !ok {
-		return
-	}
-	ch := t.sessionChannel(r)
+	r, _, ch := t.mainChannel("a session channel")
 	if ch == nil {
-		t.fail("a session channel", "none")
 		return
 	}
 	limit := 1024
@@ -566,11 +536,7 @@ func checkClientMax(t *T) {
 		}
 	}
 	obs := fmt.Sprintf("%d messages after our 91 (max %d), largest %d bytes; read error %s", n, limit, biggest, Describe(ch.readErr))
-	if biggest <= limit && (ch.readErr == nil || !strings.Contains(ch.readErr.Error(), "exceeds")) {
-		t.pass(fmt.Sprintf("every message ≤ %d bytes", limit), obs)
-		return
-	}
-	t.fail(fmt.Sprintf("every message ≤ %d bytes", limit), obs)
+	t.expect(biggest <= limit && (ch.readErr == nil || !strings.Contains(ch.readErr.Error(), "exceeds")), fmt.Sprintf("every message ≤ %d bytes", limit), obs)
 }
 
 func checkClientExit(t *T) {
@@ -580,21 +546,13 @@ func checkClientExit(t *T) {
 		return
 	}
 	obs := fmt.Sprintf("stdout %q; %s", trunc(r.stdout, 40), r.ended())
-	if r.exit == 3 && strings.Contains(r.stdout, "conformance-output") {
-		t.pass("the client prints the output and exits with 3", obs)
-		return
-	}
-	t.fail("the client prints the output and exits with 3", obs)
+	t.expect(r.exit == 3 && strings.Contains(r.stdout, "conformance-output"), "the client prints the output and exits with 3", obs)
 }
 
 func checkClientNonMinimal(t *T) {
 	r := t.main()
 	obs := fmt.Sprintf("exit-status sent with status as c0 00 00 00 00 00 00 03; %s", r.ended())
-	if r.exit == 3 {
-		t.pass("non-minimal varints decode: the client exits 3", obs)
-		return
-	}
-	t.fail("non-minimal varints decode: the client exits 3", obs)
+	t.expect(r.exit == 3, "non-minimal varints decode: the client exits 3", obs)
 }
 
 var tokenRE = regexp.MustCompile(`^[!#$%&'*+.^_` + "`" + `|~0-9A-Za-z-]+$`)
@@ -647,52 +605,44 @@ func noAuthorization(r *clientRun) bool {
 	return true
 }
 
-func checkClientUntrusted(t *T) {
+// secureRun runs the client without its -insecure word (the check is
+// skipped when the template has none), with the certificate pin gives
+// pinned in known_hosts when pin is not nil. obs tells how the client
+// ended and whether credentials reached the suite; r is nil when the check
+// has already been reported.
+func (t *T) secureRun(pin func() (tls.Certificate, error)) (r *clientRun, obs string) {
 	if !t.requireSecureTemplate() {
-		return
+		return nil, ""
 	}
-	r := t.s.runClient(t.ctx, scenario{profile: t.p}, runOpts{secure: true})
-	obs := r.ended() + fmt.Sprintf("; authorization received: %v", !noAuthorization(r))
-	if r.exit > 0 && noAuthorization(r) {
-		t.pass("without a terminal the client stops before sending authorization", obs)
-		return
+	var known []byte
+	if pin != nil {
+		cert, err := pin()
+		if err != nil {
+			t.fail("certificate", err.Error())
+			return nil, ""
+		}
+		known = cert.Certificate[0]
 	}
-	t.fail("without a terminal the client stops before sending authorization", obs)
+	r = t.s.runClient(t.ctx, scenario{profile: t.p}, runOpts{secure: true, knownHosts: known})
+	return r, r.ended() + fmt.Sprintf("; authorization received: %v", !noAuthorization(r))
+}
+
+func checkClientUntrusted(t *T) {
+	if r, obs := t.secureRun(nil); r != nil {
+		t.expect(r.exit > 0 && noAuthorization(r), "without a terminal the client stops before sending authorization", obs)
+	}
 }
 
 func checkClientPinMismatch(t *T) {
-	if !t.requireSecureTemplate() {
-		return
+	if r, obs := t.secureRun(selfSigned); r != nil {
+		t.expect(r.exit > 0 && noAuthorization(r) && !r.panicked(), "a changed certificate stops the client (non-zero exit) before credentials", obs)
 	}
-	other, err := selfSigned()
-	if err != nil {
-		t.fail("certificate", err.Error())
-		return
-	}
-	r := t.s.runClient(t.ctx, scenario{profile: t.p}, runOpts{secure: true, knownHosts: other.Certificate[0]})
-	obs := r.ended() + fmt.Sprintf("; authorization received: %v", !noAuthorization(r))
-	if r.exit > 0 && noAuthorization(r) && !r.panicked() {
-		t.pass("a changed certificate stops the client (non-zero exit) before credentials", obs)
-		return
-	}
-	t.fail("a changed certificate stops the client (non-zero exit) before credentials", obs)
 }
 
 func checkClientPinMatch(t *T) {
-	if !t.requireSecureTemplate() {
-		return
+	if r, obs := t.secureRun(t.s.clientCert); r != nil {
+		t.expect(r.exit == 3, "the reference known_hosts line pins the certificate: the client connects", obs)
 	}
-	cert, err := t.s.clientCert()
-	if err != nil {
-		t.fail("certificate", err.Error())
-		return
-	}
-	r := t.s.runClient(t.ctx, scenario{profile: t.p}, runOpts{secure: true, knownHosts: cert.Certificate[0]})
-	if r.exit == 3 {
-		t.pass("the reference known_hosts line pins the certificate: the client connects", r.ended())
-		return
-	}
-	t.fail("the reference known_hosts line pins the certificate: the client connects", r.ended())
 }
 
 func checkClientWait08(t *T) {
@@ -702,18 +652,10 @@ func checkClientWait08(t *T) {
 	r.cap.mu.Unlock()
 	obs := fmt.Sprintf("SETTINGS without 0x08: %d CONNECT(s) received; client %s", n, r.ended())
 	if t.p == frame.Alpha {
-		if n > 0 {
-			t.pass("alpha: the client does not wait for 0x08 (reversed rule)", obs)
-			return
-		}
-		t.fail("alpha: the client does not wait for 0x08 (reversed rule)", obs)
+		t.expect(n > 0, "alpha: the client does not wait for 0x08 (reversed rule)", obs)
 		return
 	}
-	if n == 0 && r.exit != 0 {
-		t.pass("rth3-00: no :protocol without 0x08; the client gives up (bounded)", obs)
-		return
-	}
-	t.fail("rth3-00: no :protocol without 0x08; the client gives up (bounded)", obs)
+	t.expect(n == 0 && r.exit != 0, "rth3-00: no :protocol without 0x08; the client gives up (bounded)", obs)
 }
 
 func checkClientPseudo(t *T) {
@@ -797,31 +739,23 @@ func checkClientServerBidi(t *T) {
 	}
 	desc, ok := t.closedWith(r, 0x103)
 	obs := "connection " + desc + "; client " + r.ended()
-	if ok {
-		t.pass("the client closes with H3_STREAM_CREATION_ERROR 0x103", obs)
-		return
-	}
-	t.fail("the client closes with H3_STREAM_CREATION_ERROR 0x103", obs)
+	t.expect(ok, "the client closes with H3_STREAM_CREATION_ERROR 0x103", obs)
+}
+
+// expectClientClose runs sc until the close is observed (runObservingClose)
+// and passes when the client closed the connection with code; what
+// prefixes the observation.
+func (t *T) expectClientClose(sc scenario, code uint64, what string) {
+	r, desc, ok := t.runObservingClose(sc, code)
+	t.expect(ok, "the client closes with "+CodeName(code), what+"connection "+desc+"; client "+r.ended())
 }
 
 func checkClientBadSetting(t *T) {
-	r, desc, ok := t.runObservingClose(scenario{profile: t.p, settings: []Setting{{settingConnectProtocol, 1}, {settingH3Datagram, 2}}}, 0x109)
-	obs := "connection " + desc + "; client " + r.ended()
-	if ok {
-		t.pass("the client closes with H3_SETTINGS_ERROR 0x109", obs)
-		return
-	}
-	t.fail("the client closes with H3_SETTINGS_ERROR 0x109", obs)
+	t.expectClientClose(scenario{profile: t.p, settings: []Setting{{settingConnectProtocol, 1}, {settingH3Datagram, 2}}}, 0x109, "")
 }
 
 func checkClientBadQSID(t *T) {
-	r, desc, ok := t.runObservingClose(scenario{profile: t.p, datagram: wire.AppendVarintLen(nil, 1<<60, 8), delay200: 0}, 0x33)
-	obs := "datagram with QSID 2^60 → connection " + desc + "; client " + r.ended()
-	if ok {
-		t.pass("the client closes with H3_DATAGRAM_ERROR 0x33", obs)
-		return
-	}
-	t.fail("the client closes with H3_DATAGRAM_ERROR 0x33", obs)
+	t.expectClientClose(scenario{profile: t.p, datagram: wire.AppendVarintLen(nil, 1<<60, 8), delay200: 0}, 0x33, "datagram with QSID 2^60 → ")
 }
 
 func checkClientUnexpected(t *T) {
@@ -849,11 +783,7 @@ func checkClientUnexpected(t *T) {
 func checkClientServerGone(t *T) {
 	r := t.s.runClient(t.ctx, scenario{profile: t.p, noExit: true}, runOpts{})
 	obs := "session channel FIN without exit-status → " + r.ended()
-	if r.exit > 0 && !r.panicked() {
-		t.pass("the client exits non-zero promptly", obs)
-		return
-	}
-	t.fail("the client exits non-zero promptly", obs)
+	t.expect(r.exit > 0 && !r.panicked(), "the client exits non-zero promptly", obs)
 }
 
 // referenceRequests are the request names a v0.1.7 peer accepts.

@@ -90,15 +90,7 @@ func udpRoundTrip(t *T, cv *Conv, addr frame.Address, payload []byte) (bool, str
 }
 
 func checkUDPDatagrams(t *T) {
-	if !t.s.local {
-		t.skip("the suite's UDP echo is on its loopback; a remote target cannot reach it")
-		return
-	}
-	if err := t.s.echo.start(); err != nil {
-		t.fail("echo", err.Error())
-		return
-	}
-	cv := t.mustConv()
+	cv := t.echoConv("the suite's UDP echo is on its loopback; a remote target cannot reach it")
 	if cv == nil {
 		return
 	}
@@ -108,30 +100,12 @@ func checkUDPDatagrams(t *T) {
 	if t.p == frame.Alpha {
 		want = "ssh3-alpha: conversation ID, channel ID (full), payload; the echo under the same prefix"
 	}
-	if ok {
-		t.pass(want, desc)
-		return
-	}
-	t.fail(want, desc)
+	t.expect(ok, want, desc)
 }
 
 func checkForeignDatagrams(t *T) {
-	if !t.s.local {
-		t.skip("needs a UDP channel to the suite's loopback echo")
-		return
-	}
-	if err := t.s.echo.start(); err != nil {
-		t.fail("echo", err.Error())
-		return
-	}
-	cv := t.mustConv()
-	if cv == nil {
-		return
-	}
-	_, udp := echoAddrs(t.s)
-	ch, _, err := openUDP(t, cv, udp)
-	if err != nil {
-		t.fail("direct-udp", Describe(err))
+	cv, ch := t.echoChannel(frame.ChannelDirectUDP, "needs a UDP channel to the suite's loopback echo")
+	if ch == nil {
 		return
 	}
 	session, err := cv.Open(frame.ChannelSession, nil)
@@ -167,22 +141,8 @@ func checkForeignDatagrams(t *T) {
 }
 
 func checkDatagramFlood(t *T) {
-	if !t.s.local {
-		t.skip("needs a UDP channel to the suite's loopback echo")
-		return
-	}
-	if err := t.s.echo.start(); err != nil {
-		t.fail("echo", err.Error())
-		return
-	}
-	cv := t.mustConv()
-	if cv == nil {
-		return
-	}
-	_, udp := echoAddrs(t.s)
-	ch, _, err := openUDP(t, cv, udp)
-	if err != nil {
-		t.fail("direct-udp", Describe(err))
+	cv, ch := t.echoChannel(frame.ChannelDirectUDP, "needs a UDP channel to the suite's loopback echo")
+	if ch == nil {
 		return
 	}
 	d := datagramFor(t.p, cv.ID(), ch.ID(), bytes.Repeat([]byte("f"), 1000))
@@ -199,11 +159,7 @@ func checkDatagramFlood(t *T) {
 	good := datagramFor(t.p, cv.ID(), ch.ID(), []byte("after-flood"))
 	ok, _ := awaitDatagram(t, cv.C, good, good, 4*time.Second)
 	obs := fmt.Sprintf("%d of 10000 datagrams queued by QUIC; afterwards the channel echoes: %v", sent, ok)
-	if ok {
-		t.pass("excess dropped, the channel still forwards", obs)
-		return
-	}
-	t.fail("excess dropped, the channel still forwards", obs)
+	t.expect(ok, "excess dropped, the channel still forwards", obs)
 }
 
 // expectClose waits for the connection to be closed by the peer with code.

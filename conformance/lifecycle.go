@@ -75,11 +75,7 @@ func checkVanishedClient(t *T) {
 	time.Sleep(500 * time.Millisecond)
 	pc.Close() // vanish: no CONNECTION_CLOSE, no more packets
 	gone, desc := t.processGone(m, 40*time.Second)
-	if gone {
-		t.pass("the process is gone within idle timeout + grace", desc)
-		return
-	}
-	t.fail("the process is gone within idle timeout + grace", desc)
+	t.expect(gone, "the process is gone within idle timeout + grace", desc)
 }
 
 func checkCloseConnect(t *T) {
@@ -142,11 +138,7 @@ func checkExitSignal(t *T) {
 		return
 	}
 	res := cv.Exec("kill -9 $$", nil)
-	if res.Signal == "KILL" && res.Err == nil {
-		t.pass("exit-signal KILL; the server survives (liveness probe)", res.Summary())
-		return
-	}
-	t.fail("exit-signal KILL; the server survives (liveness probe)", res.Summary())
+	t.expect(res.Signal == "KILL" && res.Err == nil, "exit-signal KILL; the server survives (liveness probe)", res.Summary())
 }
 
 // checkStdinEOF: `cat`, DATA "abc", then FIN on the client's side. In

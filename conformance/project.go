@@ -3,11 +3,8 @@ package conformance
 import (
 	"bytes"
 	"fmt"
-	"io"
-	"net"
 	"net/netip"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/ssh3-project/ssh3/frame"
@@ -21,7 +18,7 @@ func projectChecks() []def {
 	return []def{
 		{ID: "P-N1-1", Name: "UnknownMessageClosesChannel", run: checkUnknownMessageCode, Harmful: true},
 		{ID: "P-N1-2", Name: "UnknownRequestFailure", run: checkUnknownRequestFailure},
-		{ID: "P-N1-3", result: Skip, reason: "needs a feature request from the suite that makes the server send private requests (agent, reverse); covered only where P-G5/P-G6 run", Name: "-"},
+		{ID: "P-N1-3", Name: "PrivateRequestsOnlyWhenAsked", run: checkPrivateRequests, Last: true},
 		{ID: "P-N2-2", Name: "AlphaCapabilitiesWork", run: checkAlphaCapsWork},
 		{ID: "P-N3-1", Name: "ConfirmationAnnouncesMax", run: checkConfirmationMax},
 		{ID: "P-N3-2", Name: "SmallMaxRefused", run: checkSmallMax, Harmful: true},
@@ -33,11 +30,11 @@ func projectChecks() []def {
 		{ID: "P-G5-1", Name: "ReverseListener", run: checkReverseListener},
 		{ID: "P-G5-2", Name: "ReverseIncoming", run: checkReverseListener},
 		{ID: "P-G5-3", Name: "ReverseAccept", run: checkReverseListener},
-		{ID: "P-G5-4", result: Skip, reason: "waits 10 s per pending connection and needs the server's pending cap; not run by this suite version", Name: "-"},
-		{ID: "P-G5-5", result: Skip, reason: "not yet covered by this suite version (listener close releasing the port)", Name: "-"},
-		{ID: "P-G5-6", result: Skip, reason: "not yet covered by this suite version (reverse-udp)", Name: "-"},
-		{ID: "P-G6-1", result: Skip, reason: "needs an SSH agent protocol peer in the suite; not yet covered by this suite version", Name: "-"},
-		{ID: "P-G6-2", result: Skip, reason: "needs an SSH agent protocol peer in the suite; not yet covered by this suite version", Name: "-"},
+		{ID: "P-G5-4", Name: "ReversePendingCapAndHold", run: checkReversePending, Timeout: 35 * time.Second},
+		{ID: "P-G5-5", Name: "ReverseListenerClose", run: checkReverseClose},
+		{ID: "P-G5-6", Name: "ReverseUDP", run: checkReverseUDP},
+		{ID: "P-G6-1", Name: "AgentForwarding", run: checkAgentForwarding},
+		{ID: "P-G6-2", Name: "AgentOnlyWhenAsked", run: checkAgentRefusals, Timeout: 35 * time.Second},
 		{ID: "P-G7-1", Name: "DatagramForUnknownQSIDDropped", run: checkForeignDatagrams, Harmful: true},
 		{ID: "P-G7-2", Name: "ControlStreamRules", run: checkControlStreamRules, Harmful: true},
 		{ID: "P-G9-1", Name: "NonConnectAndUnknownProtocolFirst", run: checkG9Order},
@@ -62,11 +59,7 @@ func checkUnknownMessageCode(t *T) {
 	desc, _ := t.refusedWithin(cv.C, b, false, 4*time.Second)
 	res := cv.Exec("echo on", nil)
 	obs := "message 0x3fff → " + desc + "; then exec: " + res.Summary()
-	if strings.Contains(desc, "0x10e") && res.ok() {
-		t.pass("that channel reset with H3_MESSAGE_ERROR 0x10e; the conversation continues", obs)
-		return
-	}
-	t.fail("that channel reset with H3_MESSAGE_ERROR 0x10e; the conversation continues", obs)
+	t.expect(strings.Contains(desc, "0x10e") && res.ok(), "that channel reset with H3_MESSAGE_ERROR 0x10e; the conversation continues", obs)
 }
 
 func checkUnknownRequestFailure(t *T) {
@@ -76,11 +69,7 @@ func checkUnknownRequestFailure(t *T) {
 	}
 	res := cv.Exec("echo next", []frame.Message{&frame.UnknownRequest{RequestName: "x-probe@example.org", WantReply: true}})
 	obs := res.Summary()
-	if res.ok() && len(res.Replies) >= 1 && res.Replies[0] == frame.MsgFailure && res.Stdout.String() == "next\n" {
-		t.pass("CHANNEL_FAILURE for want-reply 1; the next message (exec) is processed", obs)
-		return
-	}
-	t.fail("CHANNEL_FAILURE for want-reply 1; the next message (exec) is processed", obs)
+	t.expect(res.ok() && len(res.Replies) >= 1 && res.Replies[0] == frame.MsgFailure && res.Stdout.String() == "next\n", "CHANNEL_FAILURE for want-reply 1; the next message (exec) is processed", obs)
 }
 
 func checkAlphaCapsWork(t *T) {
@@ -102,11 +91,7 @@ func checkAlphaCapsWork(t *T) {
 	_ = ch.St.Close()
 	res := ch.Collect()
 	obs := res.Summary()
-	if res.ok() && res.Stdout.String() == "eof-works" && len(res.Replies) == 2 {
-		t.pass("with caps announced: replies (99/100) to want-reply, env handled, FIN as stdin EOF", obs)
-		return
-	}
-	t.fail("with caps announced: replies (99/100) to want-reply, env handled, FIN as stdin EOF", obs)
+	t.expect(res.ok() && res.Stdout.String() == "eof-works" && len(res.Replies) == 2, "with caps announced: replies (99/100) to want-reply, env handled, FIN as stdin EOF", obs)
 }
 
 func checkConfirmationMax(t *T) {
@@ -125,11 +110,7 @@ func checkConfirmationMax(t *T) {
 	if t.p == frame.Alpha {
 		ok = got == frame.DefaultMaxMessageSize
 	}
-	if ok {
-		t.pass("91 announces the acceptor's maximum (alpha 30000; rth3-00 ≥ 256)", obs)
-		return
-	}
-	t.fail("91 announces the acceptor's maximum (alpha 30000; rth3-00 ≥ 256)", obs)
+	t.expect(ok, "91 announces the acceptor's maximum (alpha 30000; rth3-00 ≥ 256)", obs)
 }
 
 func checkSmallMax(t *T) {
@@ -143,11 +124,7 @@ func checkSmallMax(t *T) {
 	b = wire.AppendVarint(b, 100)
 	b = appendMsgs(b, t.p, frame.DefaultMaxMessageSize, &frame.Exec{WantReply: true, Command: "echo small"})
 	desc, _ := t.refusedWithin(cv.C, b, false, 4*time.Second)
-	if strings.Contains(desc, "0x10e") {
-		t.pass("a header announcing 100 (< 256) is reset with 0x10e", desc)
-		return
-	}
-	t.fail("a header announcing 100 (< 256) is reset with 0x10e", desc)
+	t.expect(strings.Contains(desc, "0x10e"), "a header announcing 100 (< 256) is reset with 0x10e", desc)
 }
 
 func checkHostNameBounds(t *T) {
@@ -199,11 +176,7 @@ func checkConfirmationBytes(t *T) {
 		want = append(want, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff)
 	}
 	obs := fmt.Sprintf("first bytes % x", first[:min(len(first), 14)])
-	if bytes.HasPrefix(first, want) && res.Confirmed != nil {
-		t.pass(fmt.Sprintf("91 first: % x, max", want), obs)
-		return
-	}
-	t.fail(fmt.Sprintf("91 first: % x, max", want), obs)
+	t.expect(bytes.HasPrefix(first, want) && res.Confirmed != nil, fmt.Sprintf("91 first: % x, max", want), obs)
 }
 
 func checkRefusalFIN(t *T) {
@@ -229,15 +202,7 @@ func checkRefusalFIN(t *T) {
 }
 
 func checkHostNameFamily(t *T) {
-	if !t.s.local {
-		t.skip("needs the suite's loopback echo target")
-		return
-	}
-	if err := t.s.echo.start(); err != nil {
-		t.fail("echo", err.Error())
-		return
-	}
-	cv := t.mustConv()
+	cv := t.echoConv("needs the suite's loopback echo target")
 	if cv == nil {
 		return
 	}
@@ -252,11 +217,7 @@ func checkHostNameFamily(t *T) {
 		b = wire.AppendString(b, "localhost")
 		b = append(b, byte(ap.Port()>>8), byte(ap.Port()))
 		desc, ok := t.refusedWithin(cv.C, b, false, 4*time.Second)
-		if ok {
-			t.pass("alpha: family 0 refused", desc)
-			return
-		}
-		t.fail("alpha: family 0 refused", desc)
+		t.expect(ok, "alpha: family 0 refused", desc)
 		return
 	}
 	ch, err := cv.Open(frame.ChannelDirectTCP, &name)
@@ -266,11 +227,7 @@ func checkHostNameFamily(t *T) {
 	}
 	got, err := tcpRoundTrip(ch, []byte("by-name"))
 	obs := fmt.Sprintf("localhost:%d → %q %s", ap.Port(), got, Describe(err))
-	if string(got) == "by-name" {
-		t.pass("rth3-00: family 0 resolved by the server", obs)
-		return
-	}
-	t.fail("rth3-00: family 0 resolved by the server", obs)
+	t.expect(string(got) == "by-name", "rth3-00: family 0 resolved by the server", obs)
 }
 
 func checkRawTCP(t *T) {
@@ -278,118 +235,15 @@ func checkRawTCP(t *T) {
 		t.na("rth3-00 only")
 		return
 	}
-	if !t.s.local {
-		t.skip("needs the suite's loopback echo target")
-		return
-	}
-	if err := t.s.echo.start(); err != nil {
-		t.fail("echo", err.Error())
-		return
-	}
-	cv := t.mustConv()
-	if cv == nil {
-		return
-	}
-	tcp, _ := echoAddrs(t.s)
-	ch, err := cv.Open(frame.ChannelDirectTCP, &tcp)
-	if err != nil {
-		t.fail("channel", Describe(err))
+	_, ch := t.echoChannel(frame.ChannelDirectTCP, "needs the suite's loopback echo target")
+	if ch == nil {
 		return
 	}
 	_, _ = ch.St.Write([]byte("half"))
 	_ = ch.St.Close()
 	got, err := waitEnd(t.ctx, ch.St, 64)
 	obs := fmt.Sprintf("sent \"half\" + FIN; got %q then %s", got, Describe(err))
-	if string(got) == "halfbye" && err == nil {
-		t.pass("raw bytes both ways, no 91; FIN → TCP half-close → the target's FIN comes back", obs)
-		return
-	}
-	t.fail("raw bytes both ways, no 91; FIN → TCP half-close → the target's FIN comes back", obs)
-}
-
-// checkReverseListener covers P-G5-1 to P-G5-3: a listener channel gets 91
-// and reverse-bound; a TCP connection to the bound port is announced by
-// reverse-incoming; an accept channel carries its bytes.
-func checkReverseListener(t *T) {
-	if !t.s.local {
-		t.skip("the suite connects to the bound port on the target's loopback")
-		return
-	}
-	cv := t.mustConv()
-	if cv == nil {
-		return
-	}
-	bind := frame.IPAddress(netip.MustParseAddrPort("127.0.0.1:0"))
-	l, err := cv.Open(frame.ChannelReverseTCP, &frame.ReverseListen{Bind: bind})
-	if err != nil {
-		t.fail("channel", Describe(err))
-		return
-	}
-	var obs []string
-	var port uint64
-	for port == 0 {
-		m, err := l.Read()
-		if err != nil {
-			t.fail("91, then reverse-bound", strings.Join(append(obs, Describe(err)), ", "))
-			return
-		}
-		switch m := m.(type) {
-		case *frame.OpenFailure:
-			if m.Reason == frame.ReasonAdministrativelyProhibited || m.Reason == frame.ReasonConnectFailed {
-				t.pass("91 + reverse-bound, or 92 reason 1/2", fmt.Sprintf("92 reason %d %q", m.Reason, m.Description))
-			} else {
-				t.fail("91 + reverse-bound, or 92 reason 1/2", fmt.Sprintf("92 reason %d", m.Reason))
-			}
-			return
-		case *frame.ReverseBound:
-			port = m.Port
-		}
-		obs = append(obs, fmt.Sprint(uint64(m.Type())))
-	}
-	obs = append(obs, fmt.Sprintf("reverse-bound port %d", port))
-	tc, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), 2*time.Second)
-	if err != nil {
-		t.fail("the bound port accepts", strings.Join(append(obs, err.Error()), ", "))
-		return
-	}
-	defer tc.Close()
-	var inc *frame.ReverseIncoming
-	for inc == nil {
-		m, err := l.Read()
-		if err != nil {
-			t.fail("reverse-incoming", strings.Join(append(obs, Describe(err)), ", "))
-			return
-		}
-		inc, _ = m.(*frame.ReverseIncoming)
-	}
-	obs = append(obs, fmt.Sprintf("reverse-incoming connection %d from %s", inc.Connection, inc.Originator))
-	acc, err := cv.Open(frame.ChannelReverseTCP, &frame.ReverseAccept{Listener: l.ID(), Connection: inc.Connection})
-	if err != nil {
-		t.fail("accept channel", Describe(err))
-		return
-	}
-	var wg sync.WaitGroup
-	wg.Add(1)
-	var got []byte
-	go func() {
-		defer wg.Done()
-		_ = tc.SetReadDeadline(time.Now().Add(3 * time.Second))
-		buf := make([]byte, 5)
-		n, _ := io.ReadFull(tc, buf)
-		got = buf[:n]
-	}()
-	if t.p.RawTCP() {
-		_, _ = acc.St.Write([]byte("hello"))
-	} else {
-		_ = acc.Send(&frame.Data{Data: []byte("hello")})
-	}
-	wg.Wait()
-	obs = append(obs, fmt.Sprintf("accept channel → the inbound TCP connection got %q", got))
-	if string(got) == "hello" {
-		t.pass("91 + reverse-bound; reverse-incoming per connection; the accept channel carries it", strings.Join(obs, "; "))
-		return
-	}
-	t.fail("91 + reverse-bound; reverse-incoming per connection; the accept channel carries it", strings.Join(obs, "; "))
+	t.expect(string(got) == "halfbye" && err == nil, "raw bytes both ways, no 91; FIN → TCP half-close → the target's FIN comes back", obs)
 }
 
 func checkControlStreamRules(t *T) {
@@ -488,11 +342,7 @@ func checkConnectCancel(t *T) {
 	defer cancel()
 	_, err = waitEnd(ctx, ch.St, 4096)
 	code, ok := ResetCode(err)
-	if ok && code == 0x10c {
-		t.pass("the channel is reset with H3_REQUEST_CANCELLED 0x10c", Describe(err))
-		return
-	}
-	t.fail("the channel is reset with H3_REQUEST_CANCELLED 0x10c", Describe(err))
+	t.expect(ok && code == 0x10c, "the channel is reset with H3_REQUEST_CANCELLED 0x10c", Describe(err))
 }
 
 func checkErrorCodes(t *T) {
@@ -533,11 +383,7 @@ func checkReplies(t *T) {
 		&frame.Env{WantReply: false, Variable: "LC_ALL", Value: "C"},
 	})
 	obs := res.Summary()
-	if len(res.Replies) == 3 && res.Replies[1] == frame.MsgFailure && res.Replies[2] == frame.MsgSuccess && res.ok() {
-		t.pass("exactly one 99/100 per want-reply request, in order: [env, x-probe→100, exec→99]", obs)
-		return
-	}
-	t.fail("exactly one 99/100 per want-reply request, in order: [env, x-probe→100, exec→99]", obs)
+	t.expect(len(res.Replies) == 3 && res.Replies[1] == frame.MsgFailure && res.Replies[2] == frame.MsgSuccess && res.ok(), "exactly one 99/100 per want-reply request, in order: [env, x-probe→100, exec→99]", obs)
 }
 
 func checkConversationCap(t *T) {
@@ -561,11 +407,7 @@ func checkConversationCap(t *T) {
 	res := cv.Exec("echo first", nil)
 	obs = append(obs, "first conversation: "+res.Summary())
 	const want = "4 conversations; the 5th CONNECT answered 429 (SPEC §2.5, G12); existing ones continue"
-	if refused && res.ok() {
-		t.pass(want, joinObs(obs))
-		return
-	}
-	t.fail(want, joinObs(obs))
+	t.expect(refused && res.ok(), want, joinObs(obs))
 }
 
 func checkOneProfile(t *T) {
@@ -649,11 +491,7 @@ func checkEarlyChannels(t *T) {
 	ch := newChan(t, st, t.p, frame.DefaultMaxMessageSize)
 	res := ch.Collect()
 	obs := fmt.Sprintf("CONNECT sent 200 ms after its channel → %d; channel: %s", resp.Status, res.Summary())
-	if resp.Status/100 == 2 && res.ok() && res.Stdout.String() == "early\n" {
-		t.pass("a channel that arrives before its CONNECT is buffered and runs after the 200", obs)
-		return
-	}
-	t.fail("a channel that arrives before its CONNECT is buffered and runs after the 200", obs)
+	t.expect(resp.Status/100 == 2 && res.ok() && res.Stdout.String() == "early\n", "a channel that arrives before its CONNECT is buffered and runs after the 200", obs)
 }
 
 func checkFailedConnectBuffered(t *T) {

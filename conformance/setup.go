@@ -137,11 +137,7 @@ func checkConnectStaysOpen(t *T) {
 	defer cancel()
 	_, err := waitEnd(ctx, cv.Req.Stream, 1)
 	obs := fmt.Sprintf("%d; channel: %s; CONNECT stream after the channel: %s", cv.Resp.Status, res.Summary(), Describe(err))
-	if cv.Resp.Status/100 == 2 && res.ok() && IsTimeout(err) {
-		t.pass("2xx, and the CONNECT stream stays open (no FIN) while and after a channel runs", obs)
-		return
-	}
-	t.fail("2xx, and the CONNECT stream stays open (no FIN) while and after a channel runs", obs)
+	t.expect(cv.Resp.Status/100 == 2 && res.ok() && IsTimeout(err), "2xx, and the CONNECT stream stays open (no FIN) while and after a channel runs", obs)
 }
 
 // checkConversationID puts the CONNECT on stream 4 (stream 0 carries a GET)
@@ -191,11 +187,7 @@ func checkEnableConnect(t *T) {
 	}
 	v, ok := settingValue(s, settingConnectProtocol)
 	obs := fmt.Sprintf("SETTINGS %v", s)
-	if ok && v == 1 {
-		t.pass("SETTINGS_ENABLE_CONNECT_PROTOCOL (0x08) = 1", obs)
-		return
-	}
-	t.fail("SETTINGS_ENABLE_CONNECT_PROTOCOL (0x08) = 1", obs)
+	t.expect(ok && v == 1, "SETTINGS_ENABLE_CONNECT_PROTOCOL (0x08) = 1", obs)
 }
 
 // malformedAnswer classifies the answer to a malformed request: a 4xx or
@@ -266,11 +258,7 @@ func checkServerNoBidi(t *T) {
 	res := cv.Exec("echo x", nil)
 	time.Sleep(100 * time.Millisecond)
 	obs := fmt.Sprintf("session: %s; server-opened bidi streams: %d", res.Summary(), cv.C.ServerBidi())
-	if cv.C.ServerBidi() == 0 && res.ok() {
-		t.pass("no server-initiated bidi stream", obs)
-		return
-	}
-	t.fail("no server-initiated bidi stream", obs)
+	t.expect(cv.C.ServerBidi() == 0 && res.ok(), "no server-initiated bidi stream", obs)
 }
 
 // stock404 is what a plain quic-go HTTP/3 server with http.ServeMux sends
@@ -377,11 +365,7 @@ func checkWrongScheme(t *T) {
 	f[2].Value = "http"
 	_, resp, err := t.request(c, f)
 	desc, ok := malformedAnswer(resp, err)
-	if ok {
-		t.pass("H3_MESSAGE_ERROR (0x10e) or 4xx (400 here)", ":scheme http → "+desc)
-		return
-	}
-	t.fail("H3_MESSAGE_ERROR (0x10e) or 4xx (400 here)", ":scheme http → "+desc)
+	t.expect(ok, "H3_MESSAGE_ERROR (0x10e) or 4xx (400 here)", ":scheme http → "+desc)
 }
 
 func checkOversizedHeaders(t *T) {

@@ -69,6 +69,8 @@ type Suite struct {
 	sw     frame.Software
 	local  bool // the target is on loopback (the suite's echo targets are reachable)
 	echo   echoTargets
+	// private is the watch on the server's private requests (P-N1-3).
+	private privateLog
 
 	certOnce sync.Once // the client-under-test server's certificate
 	cert     tls.Certificate
@@ -147,6 +149,7 @@ type def struct {
 	ID      string
 	Name    string
 	Harmful bool          // could hurt the target: a liveness probe follows
+	Last    bool          // judges what the other checks saw: runs after all of them
 	Timeout time.Duration // overrides the per-check timeout when longer
 	run     func(t *T)
 	result  Result // for defs without run
@@ -220,14 +223,14 @@ func sortByRequirement(cs []Check) {
 // runAll runs defs and returns their checks in defs' order. Checks that
 // cannot hurt the target run Parallel at a time; those that can run one by
 // one afterwards, each followed by its liveness probe, so that a dead
-// target is blamed on the right check.
+// target is blamed on the right check. Checks marked Last run at the end.
 func (s *Suite) runAll(ctx context.Context, p *frame.Profile, defs []def, mode string) []Check {
 	out := make([]Check, len(defs))
 	par := max(s.cfg.Parallel, 1)
 	sem := make(chan struct{}, par)
 	var wg sync.WaitGroup
 	for i, d := range defs {
-		if d.Harmful {
+		if d.Harmful || d.Last {
 			continue
 		}
 		wg.Add(1)
@@ -239,9 +242,11 @@ func (s *Suite) runAll(ctx context.Context, p *frame.Profile, defs []def, mode s
 		}()
 	}
 	wg.Wait()
-	for i, d := range defs {
-		if d.Harmful {
-			out[i] = s.runDef(ctx, p, d, mode)
+	for _, last := range []bool{false, true} {
+		for i, d := range defs {
+			if d.Harmful && !d.Last && !last || d.Last && last {
+				out[i] = s.runDef(ctx, p, d, mode)
+			}
 		}
 	}
 	return out

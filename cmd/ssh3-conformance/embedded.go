@@ -1,10 +1,12 @@
 package main
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/subtle"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
@@ -26,17 +28,19 @@ import (
 )
 
 // embedded is this project's server running in-process on loopback with a
-// throwaway certificate, and a throwaway ed25519 key authorized for the
-// current user through a temporary identity file: the target of the
+// throwaway certificate, a throwaway ed25519 key authorized for the
+// current user through a temporary identity file, and a throwaway password
+// for that user checked in-process (not through PAM): the target of the
 // suite's default run.
 type embedded struct {
-	URL     string
-	User    string
-	KeyFile string // the throwaway private key, OpenSSH PEM
-	Signer  ssh.Signer
-	dir     string
-	srv     *server.Server
-	served  chan error
+	URL      string
+	User     string
+	KeyFile  string // the throwaway private key, OpenSSH PEM
+	Signer   ssh.Signer
+	Password string
+	dir      string
+	srv      *server.Server
+	served   chan error
 }
 
 func startEmbedded() (*embedded, error) {
@@ -78,6 +82,7 @@ func startEmbedded() (*embedded, error) {
 	if err != nil {
 		return nil, err
 	}
+	e.Password = rand.Text()
 	var log *slog.Logger
 	if os.Getenv("SSH3_CONFORMANCE_DEBUG") != "" {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -95,6 +100,9 @@ func startEmbedded() (*embedded, error) {
 			return a, err
 		},
 		TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert}},
+		// Password login for the suite's Basic rows, without PAM (whose
+		// stack and the account's real password are not the suite's).
+		Passwords: &throwawayPassword{user: me.Username, password: e.Password},
 		Verifier: &auth.Verifier{
 			// The throwaway key is authorized for the current user only.
 			IdentityFiles: func(u *user.User) []string {
@@ -129,6 +137,16 @@ func (e *embedded) Close() {
 	case <-time.After(5 * time.Second):
 	}
 	os.RemoveAll(e.dir)
+}
+
+// throwawayPassword accepts one password, for one user.
+type throwawayPassword struct{ user, password string }
+
+func (p *throwawayPassword) CheckPassword(_ context.Context, user, password, _ string) error {
+	if user == p.user && subtle.ConstantTimeCompare([]byte(password), []byte(p.password)) == 1 {
+		return nil
+	}
+	return auth.ErrBadPassword
 }
 
 // throwawayCert is a self-signed ECDSA P-256 certificate for 127.0.0.1.

@@ -205,7 +205,8 @@ func runLive(f *flags, sel *regexp.Regexp, stderr io.Writer) ([]*conformance.Rep
 		}
 		defer e.Close()
 		cfg.Target.URL, cfg.Target.User, cfg.Target.KeyFile, cfg.Target.Insecure = e.URL, e.User, e.KeyFile, true
-		cfg.Signer = e.Signer
+		// The embedded server knows only its own throwaway password.
+		cfg.Signer, cfg.Target.Password = e.Signer, e.Password
 		if f.profile == "auto" {
 			cfg.Target.Profile = "auto"
 		}
