@@ -94,3 +94,32 @@ func TestWriteThroughputMarkdown(t *testing.T) {
 		}
 	}
 }
+
+func TestProcessesFit(t *testing.T) {
+	if why := processesFit(10, nil); why != "" {
+		t.Errorf("10 conversations do not fit: %s", why)
+	}
+	huge := &ScaleResult{Conns: 100, Established: 100, PSSKBPerConv: 1 << 30, ClientPSSKBPerConv: 1}
+	if why := processesFit(1000, huge); !strings.Contains(why, "MemAvailable") || !strings.Contains(why, "as measured at 100") {
+		t.Errorf("1000 × 1 TB: %q", why)
+	}
+	if why := processesFit(1<<22, nil); !strings.Contains(why, "pid_max") {
+		t.Errorf("4M conversations: %q", why)
+	}
+	if pidMax, tasks, err := pidUse(); err != nil || pidMax <= 0 || tasks <= 0 {
+		t.Errorf("pidUse = %d %d %v", pidMax, tasks, err)
+	}
+}
+
+func TestThroughputPlotIsWellFormedSVG(t *testing.T) {
+	svg := ThroughputPlot("tun-relay: x", []ThroughputResult{
+		{Impl: "a<b>", Direction: Upload, RTTms: 0, MBps: 40},
+		{Impl: "openssh", Direction: Upload, RTTms: 0, MBps: 80},
+		{Impl: "openssh", Direction: ForwardU, RTTms: 50, Skipped: "n/a"},
+		{Impl: "skipped impl", Skipped: "not installed"},
+	})
+	checkXML(t, svg)
+	if !strings.Contains(string(svg), "a&lt;b&gt;") || !strings.Contains(string(svg), "80.0") {
+		t.Errorf("svg: %.400s", svg)
+	}
+}

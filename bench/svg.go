@@ -143,3 +143,104 @@ func text(b *bytes.Buffer, x, y float64, anchor string, size int, s string) {
 	_ = xml.EscapeText(b, []byte(s))
 	b.WriteString("</text>\n")
 }
+
+// Bars is a horizontal bar chart: groups of bars, one colour per series.
+type Bars struct {
+	Title, Subtitle string
+	XLabel          string
+	Groups          []string
+	Series          []string
+	// Values[g][s] is series s in group g; negative: no bar.
+	Values [][]float64
+}
+
+// SVG renders the chart; every text goes through XML escaping.
+func (p Bars) SVG() []byte {
+	const w, left, right, top, barH, gap = 760.0, 250.0, 60.0, 60.0, 12.0, 10.0
+	pw := w - left - right
+	groupH := float64(len(p.Series))*barH + gap
+	h := top + float64(len(p.Groups))*groupH + 50 + 18*float64(len(p.Series))
+	var vmax float64
+	for _, row := range p.Values {
+		for _, v := range row {
+			vmax = max(vmax, v)
+		}
+	}
+	vmax = niceMax(vmax)
+	px := func(v float64) float64 { return left + v/vmax*pw }
+	var b bytes.Buffer
+	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%g" height="%g" viewBox="0 0 %g %g" font-family="sans-serif" font-size="12">`+"\n", w, h, w, h)
+	fmt.Fprintf(&b, `<rect width="%g" height="%g" fill="white"/>`+"\n", w, h)
+	text(&b, w/2, 20, "middle", 14, p.Title)
+	text(&b, w/2, 34, "middle", 10, p.Subtitle)
+	bottom := top + float64(len(p.Groups))*groupH
+	for i := 0; i <= 5; i++ {
+		v := vmax * float64(i) / 5
+		fmt.Fprintf(&b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#ddd"/>`+"\n", px(v), top-4, px(v), bottom)
+		text(&b, px(v), bottom+14, "middle", 11, fmt.Sprintf("%g", round2(v)))
+	}
+	text(&b, left+pw/2, bottom+30, "middle", 12, p.XLabel)
+	for g, name := range p.Groups {
+		y0 := top + float64(g)*groupH
+		text(&b, left-8, y0+float64(len(p.Series))*barH/2+4, "end", 11, name)
+		for s := range p.Series {
+			if g >= len(p.Values) || s >= len(p.Values[g]) || p.Values[g][s] < 0 {
+				continue
+			}
+			v := p.Values[g][s]
+			y := y0 + float64(s)*barH
+			fmt.Fprintf(&b, `<rect x="%g" y="%.1f" width="%.1f" height="%g" fill="%s"/>`+"\n", left, y, px(v)-left, barH-2, palette[s%len(palette)])
+			text(&b, px(v)+4, y+barH-3, "start", 10, fmt.Sprintf("%.1f", v))
+		}
+	}
+	for s, name := range p.Series {
+		ly := bottom + 48 + float64(s)*18
+		fmt.Fprintf(&b, `<rect x="%g" y="%.1f" width="20" height="10" fill="%s"/>`+"\n", left, ly-9, palette[s%len(palette)])
+		text(&b, left+26, ly, "start", 11, name)
+	}
+	b.WriteString("</svg>\n")
+	return b.Bytes()
+}
+
+// ThroughputPlot draws MB/s per direction and RTT, one bar per
+// implementation; skipped rows have no bar.
+func ThroughputPlot(method string, res []ThroughputResult) []byte {
+	p := Bars{Title: "Throughput: ssh3-bench throughput (median MB/s, 10^6 bytes/s)", XLabel: "MB/s",
+		Subtitle: "UDP: best paced load delivered with ≤ 1% loss; method: " + strings.SplitN(method, ":", 2)[0]}
+	gi, si := map[string]int{}, map[string]int{}
+	for _, r := range res {
+		if r.Direction == "" {
+			continue
+		}
+		g := barGroup(r)
+		if _, ok := gi[g]; !ok {
+			gi[g] = len(p.Groups)
+			p.Groups = append(p.Groups, g)
+		}
+		if _, ok := si[r.Impl]; !ok {
+			si[r.Impl] = len(p.Series)
+			p.Series = append(p.Series, r.Impl)
+		}
+	}
+	p.Values = make([][]float64, len(p.Groups))
+	for g := range p.Values {
+		p.Values[g] = slices.Repeat([]float64{-1}, len(p.Series))
+	}
+	for _, r := range res {
+		if r.Direction == "" || r.Skipped != "" {
+			continue
+		}
+		p.Values[gi[barGroup(r)]][si[r.Impl]] = r.MBps
+	}
+	return p.SVG()
+}
+
+// barGroup is a throughput row's group label: a short direction and RTT.
+func barGroup(r ThroughputResult) string {
+	short := map[string]string{Upload: "upload (stdin → cat)", Download: "download (head → stdout)",
+		ForwardL: "-L TCP forwarding", ForwardU: "UDP forwarding"}[r.Direction]
+	if short == "" {
+		short = r.Direction
+	}
+	return fmt.Sprintf("%s, %g ms RTT", short, r.RTTms)
+}

@@ -114,7 +114,21 @@ func Throughput(ctx context.Context, h *Host, cfg Config, w io.Writer) error {
 		fmt.Fprintf(cfg.Log, "throughput: the relay dropped %d packets (queue full)\n", d)
 	}
 	WriteThroughputMarkdown(w, n.Method, res)
+	if cfg.JSON != "" {
+		if err := writeJSON(cfg.JSON, ThroughputReport{Method: n.Method, Results: res}); err != nil {
+			return err
+		}
+	}
+	if cfg.Plot != "" {
+		return os.WriteFile(cfg.Plot, ThroughputPlot(n.Method, res), 0o644)
+	}
 	return nil
+}
+
+// ThroughputReport is the JSON document of a throughput run.
+type ThroughputReport struct {
+	Method  string             `json:"method"`
+	Results []ThroughputResult `json:"results"`
 }
 
 func logThroughput(log io.Writer, r ThroughputResult) {
