@@ -50,6 +50,21 @@ func newAgentPeer(t *T, cv *Conv) (*agentPeer, error) {
 	return &agentPeer{t: t, cv: cv, keyring: kr, pub: signer.PublicKey()}, nil
 }
 
+// mustAgentPeer is a conversation and the suite's agent on it; nil when
+// the check has already been reported.
+func (t *T) mustAgentPeer() *agentPeer {
+	cv := t.mustConv()
+	if cv == nil {
+		return nil
+	}
+	peer, err := newAgentPeer(t, cv)
+	if err != nil {
+		t.fail("an agent key", err.Error())
+		return nil
+	}
+	return peer
+}
+
 // countingReader counts the bytes read through it.
 type countingReader struct {
 	r io.Reader
@@ -167,15 +182,11 @@ func (t *T) agentSession(cv *Conv, ask bool, cmd string, onIncoming func(session
 // connections to the agent socket, each announced and each carried on the
 // suite's agent-connection channel to its agent.
 func checkAgentForwarding(t *T) {
-	cv := t.mustConv()
-	if cv == nil {
+	peer := t.mustAgentPeer()
+	if peer == nil {
 		return
 	}
-	peer, err := newAgentPeer(t, cv)
-	if err != nil {
-		t.fail("an agent key", err.Error())
-		return
-	}
+	cv := peer.cv
 	res, conns := t.agentSession(cv, true, agentCommand(2), peer.accept)
 	peer.wait()
 	if strings.HasPrefix(res.Stdout.String(), "tool=none") {
@@ -206,15 +217,11 @@ func checkAgentForwarding(t *T) {
 // B or B's already accepted one are reset with 0x10b. With -slow, an
 // announced connection the suite never accepts is closed after 10 s.
 func checkAgentRefusals(t *T) {
-	cv := t.mustConv()
-	if cv == nil {
+	peer := t.mustAgentPeer()
+	if peer == nil {
 		return
 	}
-	peer, err := newAgentPeer(t, cv)
-	if err != nil {
-		t.fail("an agent key", err.Error())
-		return
-	}
+	cv := peer.cv
 	var obs, bad []string
 	var mu sync.Mutex // guards obs and bad
 	note := func(o, b string) {
@@ -279,9 +286,7 @@ func checkAgentRefusals(t *T) {
 		bad = append(bad, "the asking session's agent connection was not carried (the refusals above prove little)")
 	}
 	want := "no agent-incoming nor SSH_AUTH_SOCK on a session that did not ask; agent-connection naming that session, no session, an unknown or an already accepted connection → reset 0x10b"
-	if !t.s.cfg.Slow {
-		obs = append(obs, "the 10 s hold was not waited out (run with -slow)")
-		t.verdict(want+" (10 s hold: only with -slow)", obs, bad)
+	if t.verdictWithoutSlow(want, obs, bad) {
 		return
 	}
 	// -slow: a connection the suite leaves unaccepted.

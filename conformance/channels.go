@@ -19,37 +19,33 @@ import (
 // .*, H-9000-1, X-ROB-19 to X-ROB-27, X-ROB-31, X-ROB-32.
 func channelChecks() []def {
 	return []def{
-		{ID: "R-4-1", Name: "MessagesAreVarintEncoded", run: checkMessagesDecode},
+		{ID: "R-4-1", Name: "MessagesAreVarintEncoded", run: withConv(checkMessagesDecode)},
 		{ID: "R-4.1-1", Name: "ChannelsIndependent", run: checkChannelsIndependent},
-		{ID: "R-4.1.1-1", Name: "ServerOpensNoChannels", run: checkServerNoBidi},
-		{ID: "R-4.1.1-2", Name: "HeaderThenExec", run: checkHeaderExec},
-		{ID: "R-4.1.1-3", Name: "MaxMessageSizeHonoured", run: checkMaxMessageSize},
+		{ID: "R-4.1.1-1", Name: "ServerOpensNoChannels", run: withConv(checkServerNoBidi)},
+		{ID: "R-4.1.1-2", Name: "HeaderThenExec", run: withConv(checkHeaderExec)},
+		{ID: "R-4.1.1-3", Name: "MaxMessageSizeHonoured", run: withConv(checkMaxMessageSize)},
 		{ID: "R-4.1.1-4", result: NA, reason: "n/a: suite design (the signal is a per-profile parameter, frame.Profile.Signal); nothing to observe", Name: "-"},
-		{ID: "R-4.1.2-1", Name: "ChannelTypesWork", run: checkChannelTypes},
+		{ID: "R-4.1.2-1", Name: "ChannelTypesWork", run: withConv(checkChannelTypes)},
 		{ID: "R-4.1.2-2", Name: "DirectForwarding", run: checkDirectForwarding},
 		{ID: "R-4.1.3-1", Name: "TCPPayloadFraming", run: checkTCPFraming},
 		{ID: "R-4.1.3-3", result: NA, reason: "n/a: forwarding below TCP/UDP is out of the draft's scope", Name: "-"},
-		{ID: "R-4.1.4-1", Name: "ExitStatusMessage", run: checkExitStatus},
-		{ID: "H-9000-1", Name: "NonMinimalVarints", run: checkNonMinimal},
-		{ID: "X-ROB-19", Name: "UnknownConversationRefused", run: checkUnknownConversation, Harmful: true},
-		{ID: "X-ROB-20", Name: "MalformedHeaderRefused", run: checkMalformedHeaders, Harmful: true},
-		{ID: "X-ROB-21", Name: "StalledHeaderReset", run: checkStalledHeader, Harmful: true, Timeout: 15 * time.Second},
-		{ID: "X-ROB-22", Name: "OversizedMessageRefused", run: checkOversizedMessage, Harmful: true},
-		{ID: "X-ROB-23", Name: "UnknownMessageContained", run: checkUnknownMessage, Harmful: true, Timeout: 20 * time.Second},
-		{ID: "X-ROB-24", Name: "UnknownRequestHarmless", run: checkUnknownRequest, Harmful: true},
-		{ID: "X-ROB-25", Name: "WrongStateRequests", run: checkWrongState, Harmful: true},
-		{ID: "X-ROB-26", Name: "UnknownChannelTypeRefused", run: checkUnknownType, Harmful: true},
-		{ID: "X-ROB-27", Name: "ManyChannels", run: checkManyChannels, Harmful: true, Timeout: 20 * time.Second},
-		{ID: "X-ROB-31", Name: "BadAddressBlock", run: checkBadAddress, Harmful: true},
-		{ID: "X-ROB-32", Name: "UnreachableTargetReported", run: checkUnreachable, Harmful: true},
+		{ID: "R-4.1.4-1", Name: "ExitStatusMessage", run: withConv(checkExitStatus)},
+		{ID: "H-9000-1", Name: "NonMinimalVarints", run: withConv(checkNonMinimal)},
+		{ID: "X-ROB-19", Name: "UnknownConversationRefused", run: withConv(checkUnknownConversation), Harmful: true},
+		{ID: "X-ROB-20", Name: "MalformedHeaderRefused", run: withConv(checkMalformedHeaders), Harmful: true},
+		{ID: "X-ROB-21", Name: "StalledHeaderReset", run: withConv(checkStalledHeader), Harmful: true, Timeout: 15 * time.Second},
+		{ID: "X-ROB-22", Name: "OversizedMessageRefused", run: withConv(checkOversizedMessage), Harmful: true},
+		{ID: "X-ROB-23", Name: "UnknownMessageContained", run: withConv(checkUnknownMessage), Harmful: true, Timeout: 20 * time.Second},
+		{ID: "X-ROB-24", Name: "UnknownRequestHarmless", run: withConv(checkUnknownRequest), Harmful: true},
+		{ID: "X-ROB-25", Name: "WrongStateRequests", run: withConv(checkWrongState), Harmful: true},
+		{ID: "X-ROB-26", Name: "UnknownChannelTypeRefused", run: withConv(checkUnknownType), Harmful: true},
+		{ID: "X-ROB-27", Name: "ManyChannels", run: withConv(checkManyChannels), Harmful: true, Timeout: 20 * time.Second},
+		{ID: "X-ROB-31", Name: "BadAddressBlock", run: withConv(checkBadAddress), Harmful: true},
+		{ID: "X-ROB-32", Name: "UnreachableTargetReported", run: withConv(checkUnreachable), Harmful: true},
 	}
 }
 
-func checkMessagesDecode(t *T) {
-	cv := t.mustConv()
-	if cv == nil {
-		return
-	}
+func checkMessagesDecode(t *T, cv *Conv) {
 	res := cv.Exec("echo out; echo err >&2; exit 7", nil)
 	var kinds []string
 	for _, m := range res.Msgs {
@@ -109,11 +105,7 @@ func tcpRoundTrip(ch *Chan, payload []byte) ([]byte, error) {
 	return ch.recv(len(payload))
 }
 
-func checkHeaderExec(t *T) {
-	cv := t.mustConv()
-	if cv == nil {
-		return
-	}
+func checkHeaderExec(t *T, cv *Conv) {
 	res := cv.Exec("echo hello", nil)
 	first := "none"
 	if len(res.Msgs) > 0 {
@@ -123,11 +115,7 @@ func checkHeaderExec(t *T) {
 	t.expect(res.ok() && first == "91" && res.Stdout.String() == "hello\n", "header + exec → 91 first, then the output", obs)
 }
 
-func checkMaxMessageSize(t *T) {
-	cv := t.mustConv()
-	if cv == nil {
-		return
-	}
+func checkMaxMessageSize(t *T, cv *Conv) {
 	const max = 1024
 	b := header(t.p, cv.ID(), frame.ChannelSession, nil, max)
 	b = appendMsgs(b, t.p, frame.DefaultMaxMessageSize, &frame.Exec{WantReply: true, Command: "head -c 100000 /dev/zero | tr '\\0' a"})
@@ -152,11 +140,7 @@ func max2(a, b int) int {
 	return b
 }
 
-func checkChannelTypes(t *T) {
-	cv := t.mustConv()
-	if cv == nil {
-		return
-	}
+func checkChannelTypes(t *T, cv *Conv) {
 	var obs, bad []string
 	res := cv.Exec("true", nil)
 	obs = append(obs, "session: "+res.Summary())
@@ -249,11 +233,7 @@ func checkTCPFraming(t *T) {
 	t.expect(len(seq) > 1 && seq[0] == "91" && string(got) == "framed", "ssh3-alpha: 91, then DATA (94) carrying the payload", obs)
 }
 
-func checkExitStatus(t *T) {
-	cv := t.mustConv()
-	if cv == nil {
-		return
-	}
+func checkExitStatus(t *T, cv *Conv) {
 	res := cv.Exec("exit 3", nil)
 	var raw string
 	for _, m := range res.Msgs {
@@ -268,11 +248,7 @@ func checkExitStatus(t *T) {
 
 // checkNonMinimal sends the conversation ID as a 2-byte varint and the
 // exec's message number as a 4-byte varint.
-func checkNonMinimal(t *T) {
-	cv := t.mustConv()
-	if cv == nil {
-		return
-	}
+func checkNonMinimal(t *T, cv *Conv) {
 	if cv.ID() != 0 {
 		t.fail("conversation 0", fmt.Sprint(cv.ID()))
 		return
@@ -306,11 +282,7 @@ func (t *T) refusedWithin(c *H3Conn, b []byte, fin bool, d time.Duration) (strin
 	return refusal(t.p, got, err)
 }
 
-func checkUnknownConversation(t *T) {
-	cv := t.mustConv()
-	if cv == nil {
-		return
-	}
+func checkUnknownConversation(t *T, cv *Conv) {
 	running, err := cv.Open(frame.ChannelSession, nil, &frame.Exec{WantReply: true, Command: "sleep 0.5; echo done"})
 	if err != nil {
 		t.fail("exec", Describe(err))
@@ -341,11 +313,7 @@ func checkUnknownConversation(t *T) {
 	t.verdict("the stream naming an unused ID is reset (0x10b), the running exec completes", obs, bad)
 }
 
-func checkMalformedHeaders(t *T) {
-	cv := t.mustConv()
-	if cv == nil {
-		return
-	}
+func checkMalformedHeaders(t *T, cv *Conv) {
 	other := frame.Alpha
 	if t.p == frame.Alpha {
 		other = frame.RTH300
@@ -372,19 +340,11 @@ func checkMalformedHeaders(t *T) {
 			bad = append(bad, k.label+" → "+desc)
 		}
 	}
-	res := cv.Exec("echo still", nil)
-	obs = append(obs, "then exec: "+res.Summary())
-	if !res.ok() {
-		bad = append(bad, "the conversation stopped working")
-	}
+	obs, bad = cv.afterwards("echo still", "the conversation stopped working", obs, bad)
 	t.verdict("only that stream is reset; the conversation keeps working", obs, bad)
 }
 
-func checkStalledHeader(t *T) {
-	cv := t.mustConv()
-	if cv == nil {
-		return
-	}
+func checkStalledHeader(t *T, cv *Conv) {
 	sig := wire.AppendVarintLen(nil, t.p.Signal(), 8)
 	st, err := cv.OpenRaw(sig[:3], false)
 	if err != nil {
@@ -405,11 +365,7 @@ func checkStalledHeader(t *T) {
 	t.expect(reset && res.ok(), "reset within a bounded time (≤ 12 s; 10 s in SPEC.md §2.7); other streams served meanwhile", obs)
 }
 
-func checkOversizedMessage(t *T) {
-	cv := t.mustConv()
-	if cv == nil {
-		return
-	}
+func checkOversizedMessage(t *T, cv *Conv) {
 	var obs, bad []string
 	big := append(wire.AppendVarint(nil, uint64(frame.MsgData)), wire.AppendBytes(nil, bytes.Repeat([]byte("z"), 40000))...)
 	huge := append(wire.AppendVarint(nil, uint64(frame.MsgData)), wire.AppendVarint(nil, 1<<40)...)
@@ -437,19 +393,11 @@ func checkOversizedMessage(t *T) {
 			obs = append(obs, "(H3_EXCESSIVE_LOAD recommended)")
 		}
 	}
-	res := cv.Exec("echo after", nil)
-	obs = append(obs, "then exec: "+res.Summary())
-	if !res.ok() {
-		bad = append(bad, "other channels affected")
-	}
+	obs, bad = cv.afterwards("echo after", "other channels affected", obs, bad)
 	t.verdict("the channel is reset (0x107), nothing allocated; other channels unaffected", obs, bad)
 }
 
-func checkUnknownMessage(t *T) {
-	cv := t.mustConv()
-	if cv == nil {
-		return
-	}
+func checkUnknownMessage(t *T, cv *Conv) {
 	types := []uint64{0x3fff}
 	if t.p == frame.Alpha {
 		types = append(types, 93, 96, 97, 99, 100)
@@ -473,19 +421,11 @@ func checkUnknownMessage(t *T) {
 		st.CancelWrite(0x10c)
 		st.CancelRead(0x10c)
 	}
-	res := cv.Exec("echo alive", nil)
-	obs = append(obs, "then exec on the same conversation: "+res.Summary())
-	if !res.ok() {
-		bad = append(bad, "the conversation did not survive")
-	}
+	obs, bad = cv.afterwards("echo alive", "the conversation did not survive", obs, bad)
 	t.verdict("at most that channel closes; the conversation and the server continue", obs, bad)
 }
 
-func checkUnknownRequest(t *T) {
-	cv := t.mustConv()
-	if cv == nil {
-		return
-	}
+func checkUnknownRequest(t *T, cv *Conv) {
 	res := cv.Exec("echo after-probe", []frame.Message{
 		&frame.UnknownRequest{RequestName: "x-probe@example.org", WantReply: true},
 		&frame.UnknownRequest{RequestName: "x-probe@example.org", WantReply: false},
@@ -504,11 +444,7 @@ func checkUnknownRequest(t *T) {
 	t.verdict("the exec still works; FAILURE (100) for want-reply 1 where replies are taken", []string{obs}, bad)
 }
 
-func checkWrongState(t *T) {
-	cv := t.mustConv()
-	if cv == nil {
-		return
-	}
+func checkWrongState(t *T, cv *Conv) {
 	ch, err := cv.Open(frame.ChannelSession, nil,
 		&frame.Signal{WantReply: false, Signal: "INT"},
 		&frame.WindowChange{Columns: 80, Rows: 24},
@@ -533,22 +469,14 @@ func checkWrongState(t *T) {
 	t.verdict("refused (FAILURE for want-reply 1), the running session continues", []string{obs}, bad)
 }
 
-func checkUnknownType(t *T) {
-	cv := t.mustConv()
-	if cv == nil {
-		return
-	}
+func checkUnknownType(t *T, cv *Conv) {
 	b := header(t.p, cv.ID(), "x-probe", nil, frame.DefaultMaxMessageSize)
 	b = appendMsgs(b, t.p, frame.DefaultMaxMessageSize, &frame.Exec{WantReply: true, Command: "echo conformance-ran"})
 	desc, ok := t.refusedWithin(cv.C, b, false, 5*time.Second)
 	t.expect(ok && (strings.Contains(desc, "reason 3") || strings.HasPrefix(desc, "reset")), "92 reason 3 then FIN, or a reset; nothing runs", desc)
 }
 
-func checkManyChannels(t *T) {
-	cv := t.mustConv()
-	if cv == nil {
-		return
-	}
+func checkManyChannels(t *T, cv *Conv) {
 	var open []*quic.Stream
 	hdr := header(t.p, cv.ID(), frame.ChannelSession, nil, frame.DefaultMaxMessageSize)
 	for i := 0; i < 2000; i++ {
@@ -573,11 +501,7 @@ func checkManyChannels(t *T) {
 	t.expect(res.ok(), "excess blocked by QUIC credit or refused; closing some lets new ones open", obs)
 }
 
-func checkBadAddress(t *T) {
-	cv := t.mustConv()
-	if cv == nil {
-		return
-	}
+func checkBadAddress(t *T, cv *Conv) {
 	base := func(typ string) []byte {
 		b := wire.AppendVarintLen(nil, t.p.Signal(), 8)
 		b = wire.AppendVarint(b, cv.ID())
@@ -626,11 +550,7 @@ func checkBadAddress(t *T) {
 	t.verdict("bad blocks refused (92 reason 1/2 or reset 0x10e); ::ffff:127.0.0.1 reaches the IPv4 echo", obs, bad)
 }
 
-func checkUnreachable(t *T) {
-	cv := t.mustConv()
-	if cv == nil {
-		return
-	}
+func checkUnreachable(t *T, cv *Conv) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.fail("port", err.Error())

@@ -16,8 +16,8 @@ func lifecycleChecks() []def {
 	return []def{
 		{ID: "X-ROB-33", Name: "VanishedClientCleanedUp", run: checkVanishedClient, Harmful: true, Timeout: 90 * time.Second},
 		{ID: "X-ROB-34", Name: "ClosingConnectEndsOnlyIt", run: checkCloseConnect, Harmful: true, Timeout: 60 * time.Second},
-		{ID: "X-ROB-35", Name: "KilledCommandExitSignal", run: checkExitSignal, Harmful: true},
-		{ID: "X-ROB-36", Name: "StdinEOFKeepsOutput", run: checkStdinEOF},
+		{ID: "X-ROB-35", Name: "KilledCommandExitSignal", run: withConv(checkExitSignal), Harmful: true},
+		{ID: "X-ROB-36", Name: "StdinEOFKeepsOutput", run: withConv(checkStdinEOF)},
 	}
 }
 
@@ -132,22 +132,14 @@ func checkCloseConnect(t *T) {
 	t.verdict("its channels end and processes stop promptly (0x10c, G10); other conversations carry on", obs, bad)
 }
 
-func checkExitSignal(t *T) {
-	cv := t.mustConv()
-	if cv == nil {
-		return
-	}
+func checkExitSignal(t *T, cv *Conv) {
 	res := cv.Exec("kill -9 $$", nil)
 	t.expect(res.Signal == "KILL" && res.Err == nil, "exit-signal KILL; the server survives (liveness probe)", res.Summary())
 }
 
 // checkStdinEOF: `cat`, DATA "abc", then FIN on the client's side. In
 // ssh3-alpha this runs only because the suite announces caps=eof (N2).
-func checkStdinEOF(t *T) {
-	cv := t.mustConv()
-	if cv == nil {
-		return
-	}
+func checkStdinEOF(t *T, cv *Conv) {
 	ch, err := cv.Open(frame.ChannelSession, nil, &frame.Exec{WantReply: true, Command: "cat; echo end"}, &frame.Data{Data: []byte("abc")})
 	if err != nil {
 		t.fail("channel", Describe(err))

@@ -110,11 +110,7 @@ func (l *privateLog) snapshot(p string) ([]privateSeen, map[string]int) {
 // row is covered when it runs alone, beside a session that asks for
 // nothing; then it judges every private request the watch saw in this
 // profile.
-func checkPrivateRequests(t *T) {
-	cv := t.mustConv()
-	if cv == nil {
-		return
-	}
+func checkPrivateRequests(t *T, cv *Conv) {
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { // a plain session on the same conversation, open meanwhile

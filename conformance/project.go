@@ -16,15 +16,15 @@ import (
 // reads "differs from this project's decision".
 func projectChecks() []def {
 	return []def{
-		{ID: "P-N1-1", Name: "UnknownMessageClosesChannel", run: checkUnknownMessageCode, Harmful: true},
-		{ID: "P-N1-2", Name: "UnknownRequestFailure", run: checkUnknownRequestFailure},
-		{ID: "P-N1-3", Name: "PrivateRequestsOnlyWhenAsked", run: checkPrivateRequests, Last: true},
+		{ID: "P-N1-1", Name: "UnknownMessageClosesChannel", run: withConv(checkUnknownMessageCode), Harmful: true},
+		{ID: "P-N1-2", Name: "UnknownRequestFailure", run: withConv(checkUnknownRequestFailure)},
+		{ID: "P-N1-3", Name: "PrivateRequestsOnlyWhenAsked", run: withConv(checkPrivateRequests), Last: true},
 		{ID: "P-N2-2", Name: "AlphaCapabilitiesWork", run: checkAlphaCapsWork},
-		{ID: "P-N3-1", Name: "ConfirmationAnnouncesMax", run: checkConfirmationMax},
-		{ID: "P-N3-2", Name: "SmallMaxRefused", run: checkSmallMax, Harmful: true},
+		{ID: "P-N3-1", Name: "ConfirmationAnnouncesMax", run: withConv(checkConfirmationMax)},
+		{ID: "P-N3-2", Name: "SmallMaxRefused", run: withConv(checkSmallMax), Harmful: true},
 		{ID: "P-N3-3", Name: "HostNameBounds", run: checkHostNameBounds, Harmful: true},
-		{ID: "P-G2-1", Name: "ConfirmationBytes", run: checkConfirmationBytes},
-		{ID: "P-G2-2", Name: "RefusalThenFIN", run: checkRefusalFIN},
+		{ID: "P-G2-1", Name: "ConfirmationBytes", run: withConv(checkConfirmationBytes)},
+		{ID: "P-G2-2", Name: "RefusalThenFIN", run: withConv(checkRefusalFIN)},
 		{ID: "P-G3-1", Name: "HostNameFamily", run: checkHostNameFamily},
 		{ID: "P-G4-1", Name: "RawTCPHalfClose", run: checkRawTCP},
 		{ID: "P-G5-1", Name: "ReverseListener", run: checkReverseListener},
@@ -38,22 +38,18 @@ func projectChecks() []def {
 		{ID: "P-G7-1", Name: "DatagramForUnknownQSIDDropped", run: checkForeignDatagrams, Harmful: true},
 		{ID: "P-G7-2", Name: "ControlStreamRules", run: checkControlStreamRules, Harmful: true},
 		{ID: "P-G9-1", Name: "NonConnectAndUnknownProtocolFirst", run: checkG9Order},
-		{ID: "P-G10-1", Name: "ConnectCloseCancelsChannels", run: checkConnectCancel},
-		{ID: "P-G10-2", Name: "ErrorCodes", run: checkErrorCodes, Harmful: true},
-		{ID: "P-G11-1", Name: "OneReplyPerRequest", run: checkReplies},
-		{ID: "P-G12-1", Name: "ConversationCap", run: checkConversationCap, Harmful: true},
-		{ID: "P-G12-2", Name: "OneProfilePerConnection", run: checkOneProfile, Harmful: true},
-		{ID: "P-G16-1", Name: "PtyModesOpaque", run: checkPtyModes},
+		{ID: "P-G10-1", Name: "ConnectCloseCancelsChannels", run: withConv(checkConnectCancel)},
+		{ID: "P-G10-2", Name: "ErrorCodes", run: withConv(checkErrorCodes), Harmful: true},
+		{ID: "P-G11-1", Name: "OneReplyPerRequest", run: withConv(checkReplies)},
+		{ID: "P-G12-1", Name: "ConversationCap", run: withConv(checkConversationCap), Harmful: true},
+		{ID: "P-G12-2", Name: "OneProfilePerConnection", run: withConv(checkOneProfile), Harmful: true},
+		{ID: "P-G16-1", Name: "PtyModesOpaque", run: withConv(checkPtyModes)},
 		{ID: "P-G17-1", Name: "EarlyChannelsBuffered", run: checkEarlyChannels, Harmful: true},
 		{ID: "P-G17-2", Name: "FailedConnectResetsBuffered", run: checkFailedConnectBuffered, Harmful: true},
 	}
 }
 
-func checkUnknownMessageCode(t *T) {
-	cv := t.mustConv()
-	if cv == nil {
-		return
-	}
+func checkUnknownMessageCode(t *T, cv *Conv) {
 	b := header(t.p, cv.ID(), frame.ChannelSession, nil, frame.DefaultMaxMessageSize)
 	b = wire.AppendVarint(b, 0x3fff)
 	desc, _ := t.refusedWithin(cv.C, b, false, 4*time.Second)
@@ -62,11 +58,7 @@ func checkUnknownMessageCode(t *T) {
 	t.expect(strings.Contains(desc, "0x10e") && res.ok(), "that channel reset with H3_MESSAGE_ERROR 0x10e; the conversation continues", obs)
 }
 
-func checkUnknownRequestFailure(t *T) {
-	cv := t.mustConv()
-	if cv == nil {
-		return
-	}
+func checkUnknownRequestFailure(t *T, cv *Conv) {
 	res := cv.Exec("echo next", []frame.Message{&frame.UnknownRequest{RequestName: "x-probe@example.org", WantReply: true}})
 	obs := res.Summary()
 	t.expect(res.ok() && len(res.Replies) >= 1 && res.Replies[0] == frame.MsgFailure && res.Stdout.String() == "next\n", "CHANNEL_FAILURE for want-reply 1; the next message (exec) is processed", obs)
@@ -94,11 +86,7 @@ func checkAlphaCapsWork(t *T) {
 	t.expect(res.ok() && res.Stdout.String() == "eof-works" && len(res.Replies) == 2, "with caps announced: replies (99/100) to want-reply, env handled, FIN as stdin EOF", obs)
 }
 
-func checkConfirmationMax(t *T) {
-	cv := t.mustConv()
-	if cv == nil {
-		return
-	}
+func checkConfirmationMax(t *T, cv *Conv) {
 	res := cv.Exec("true", nil)
 	if res.Confirmed == nil {
 		t.fail("91", res.Summary())
@@ -113,11 +101,7 @@ func checkConfirmationMax(t *T) {
 	t.expect(ok, "91 announces the acceptor's maximum (alpha 30000; rth3-00 ≥ 256)", obs)
 }
 
-func checkSmallMax(t *T) {
-	cv := t.mustConv()
-	if cv == nil {
-		return
-	}
+func checkSmallMax(t *T, cv *Conv) {
 	b := wire.AppendVarintLen(nil, t.p.Signal(), 8)
 	b = wire.AppendVarint(b, cv.ID())
 	b = wire.AppendString(b, frame.ChannelSession)
@@ -151,19 +135,11 @@ func checkHostNameBounds(t *T) {
 			bad = append(bad, fmt.Sprintf("%d bytes → %s", len(name), desc))
 		}
 	}
-	res := cv.Exec("true", nil)
-	obs = append(obs, "then exec: "+res.Summary())
-	if !res.ok() {
-		bad = append(bad, "conversation harmed")
-	}
+	obs, bad = cv.afterwards("true", "conversation harmed", obs, bad)
 	t.verdict("refused on that stream only", obs, bad)
 }
 
-func checkConfirmationBytes(t *T) {
-	cv := t.mustConv()
-	if cv == nil {
-		return
-	}
+func checkConfirmationBytes(t *T, cv *Conv) {
 	ch, err := cv.Open(frame.ChannelSession, nil, &frame.Exec{WantReply: true, Command: "true"})
 	if err != nil {
 		t.fail("channel", Describe(err))
@@ -179,11 +155,7 @@ func checkConfirmationBytes(t *T) {
 	t.expect(bytes.HasPrefix(first, want) && res.Confirmed != nil, fmt.Sprintf("91 first: % x, max", want), obs)
 }
 
-func checkRefusalFIN(t *T) {
-	cv := t.mustConv()
-	if cv == nil {
-		return
-	}
+func checkRefusalFIN(t *T, cv *Conv) {
 	st, err := cv.OpenRaw(header(t.p, cv.ID(), "x-probe", nil, frame.DefaultMaxMessageSize), false)
 	if err != nil {
 		t.fail("stream", Describe(err))
@@ -323,11 +295,7 @@ func checkG9Order(t *T) {
 	t.verdict("non-CONNECT → stock 404; unknown :protocol → 501; both before version and authentication", obs, bad)
 }
 
-func checkConnectCancel(t *T) {
-	cv := t.mustConv()
-	if cv == nil {
-		return
-	}
+func checkConnectCancel(t *T, cv *Conv) {
 	ch, err := cv.Open(frame.ChannelSession, nil, &frame.Exec{WantReply: true, Command: "sleep 30"})
 	if err != nil {
 		t.fail("channel", Describe(err))
@@ -345,11 +313,7 @@ func checkConnectCancel(t *T) {
 	t.expect(ok && code == 0x10c, "the channel is reset with H3_REQUEST_CANCELLED 0x10c", Describe(err))
 }
 
-func checkErrorCodes(t *T) {
-	cv := t.mustConv()
-	if cv == nil {
-		return
-	}
+func checkErrorCodes(t *T, cv *Conv) {
 	sig := wire.AppendVarintLen(nil, t.p.Signal(), 8)
 	conv := wire.AppendVarint(nil, cv.ID())
 	cases := []struct {
@@ -372,11 +336,7 @@ func checkErrorCodes(t *T) {
 	t.verdict("the G10 codes: 0x10e malformed header (an over-long type included), 0x10b refused", obs, bad)
 }
 
-func checkReplies(t *T) {
-	cv := t.mustConv()
-	if cv == nil {
-		return
-	}
+func checkReplies(t *T, cv *Conv) {
 	res := cv.Exec("true", []frame.Message{
 		&frame.Env{WantReply: true, Variable: "LANG", Value: "C"},
 		&frame.UnknownRequest{RequestName: "x-probe@example.org", WantReply: true},
@@ -386,11 +346,7 @@ func checkReplies(t *T) {
 	t.expect(len(res.Replies) == 3 && res.Replies[1] == frame.MsgFailure && res.Replies[2] == frame.MsgSuccess && res.ok(), "exactly one 99/100 per want-reply request, in order: [env, x-probe→100, exec→99]", obs)
 }
 
-func checkConversationCap(t *T) {
-	cv := t.mustConv()
-	if cv == nil {
-		return
-	}
+func checkConversationCap(t *T, cv *Conv) {
 	var obs []string
 	var refused bool
 	for i := 2; i <= 5; i++ {
@@ -410,11 +366,7 @@ func checkConversationCap(t *T) {
 	t.expect(refused && res.ok(), want, joinObs(obs))
 }
 
-func checkOneProfile(t *T) {
-	cv := t.mustConv()
-	if cv == nil {
-		return
-	}
+func checkOneProfile(t *T, cv *Conv) {
 	other := frame.Alpha
 	if t.p == frame.Alpha {
 		other = frame.RTH300
@@ -437,11 +389,7 @@ func checkOneProfile(t *T) {
 	t.verdict("other profile's CONNECT → 400 (SPEC §1.3); other profile's signal → 0x10e", obs, bad)
 }
 
-func checkPtyModes(t *T) {
-	cv := t.mustConv()
-	if cv == nil {
-		return
-	}
+func checkPtyModes(t *T, cv *Conv) {
 	var obs, bad []string
 	for _, modes := range [][]byte{nil, {53, 0, 0, 0, 0, 0}} { // ECHO=0, TTY_OP_END
 		res := cv.Exec("echo pty", []frame.Message{&frame.PtyReq{WantReply: true, Term: "xterm", Columns: 80, Rows: 24, Modes: modes}})

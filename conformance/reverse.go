@@ -136,28 +136,50 @@ func closedWithin(c net.Conn, d time.Duration) bool {
 
 func localPort(c net.Conn) uint16 { return uint16(c.LocalAddr().(*net.TCPAddr).Port) }
 
-// mustListen is listen for a check: it reports the check and returns nil
-// when the listener could not be set up.
-func (t *T) mustListen(cv *Conv, typ string) *listener {
-	l, refused, err := listen(cv, typ)
+// reverseConv is the prelude of the reverse checks: they are skipped
+// unless the target is on loopback; then a conversation (nil when the check
+// has already been reported).
+func (t *T) reverseConv() *Conv {
+	if !t.s.local {
+		t.skip(reverseLocalOnly)
+		return nil
+	}
+	return t.mustConv()
+}
+
+// mustListen is reverseConv, then a reverse-tcp listener; nil when the
+// check has already been reported (skipped when the target refused the
+// listener: there is nothing to observe).
+func (t *T) mustListen() *listener {
+	cv := t.reverseConv()
+	if cv == nil {
+		return nil
+	}
+	l, refused, err := listen(cv, frame.ChannelReverseTCP)
 	switch {
 	case err != nil:
 		t.fail("91, then reverse-bound", Describe(err))
 	case refused != nil:
-		t.skip(fmt.Sprintf("the target refused the %s listener (92 reason %d %q); nothing to observe", typ, refused.Reason, refused.Description))
+		t.skip(fmt.Sprintf("the target refused the listener (92 reason %d %q); nothing to observe", refused.Reason, refused.Description))
 	}
 	return l
+}
+
+// verdictWithoutSlow reports the check without its -slow part, saying so,
+// unless -slow is set; it returns whether it reported.
+func (t *T) verdictWithoutSlow(want string, obs, bad []string) bool {
+	if t.s.cfg.Slow {
+		return false
+	}
+	t.verdict(want+" (10 s hold: only with -slow)", append(obs, "the 10 s hold was not waited out (run with -slow)"), bad)
+	return true
 }
 
 // checkReverseListener covers P-G5-1 to P-G5-3: a listener channel gets 91
 // and reverse-bound; a TCP connection to the bound port is announced by
 // reverse-incoming; an accept channel carries its bytes.
 func checkReverseListener(t *T) {
-	if !t.s.local {
-		t.skip(reverseLocalOnly)
-		return
-	}
-	cv := t.mustConv()
+	cv := t.reverseConv()
 	if cv == nil {
 		return
 	}
@@ -199,15 +221,7 @@ func checkReverseListener(t *T) {
 // once, the announced ones stay pending and one of them can still be
 // accepted. With -slow it also waits out the 10 s hold of the others.
 func checkReversePending(t *T) {
-	if !t.s.local {
-		t.skip(reverseLocalOnly)
-		return
-	}
-	cv := t.mustConv()
-	if cv == nil {
-		return
-	}
-	l := t.mustListen(cv, frame.ChannelReverseTCP)
+	l := t.mustListen()
 	if l == nil {
 		return
 	}
@@ -296,9 +310,7 @@ func checkReversePending(t *T) {
 		bad = append(bad, "a pending connection could not be accepted")
 	}
 	want := "excess inbound connections closed at once, up to N announced and held; a held one can be accepted"
-	if !t.s.cfg.Slow {
-		obs = append(obs, "the 10 s hold was not waited out (run with -slow)")
-		t.verdict(want+" (10 s hold: only with -slow)", obs, bad)
+	if t.verdictWithoutSlow(want, obs, bad) {
 		return
 	}
 	// -slow: every other announced connection is closed 10 s after its
@@ -335,15 +347,7 @@ func checkReversePending(t *T) {
 // checkReverseClose covers P-G5-5: FIN on the listener channel releases the
 // port and drops the pending connection; an accepted one carries on.
 func checkReverseClose(t *T) {
-	if !t.s.local {
-		t.skip(reverseLocalOnly)
-		return
-	}
-	cv := t.mustConv()
-	if cv == nil {
-		return
-	}
-	l := t.mustListen(cv, frame.ChannelReverseTCP)
+	l := t.mustListen()
 	if l == nil {
 		return
 	}
@@ -426,11 +430,7 @@ func checkReverseClose(t *T) {
 // address is announced once and gets its own accept channel, whose
 // datagrams carry its packets both ways.
 func checkReverseUDP(t *T) {
-	if !t.s.local {
-		t.skip(reverseLocalOnly)
-		return
-	}
-	cv := t.mustConv()
+	cv := t.reverseConv()
 	if cv == nil {
 		return
 	}

@@ -19,19 +19,19 @@ func setupChecks() []def {
 		{ID: "R-3-3", Name: "ServerAnnouncesDatagrams", run: checkServerDatagramSetting},
 		{ID: "R-3-4", Name: "ExtendedConnectStartsConversation", run: checkExtendedConnect},
 		{ID: "R-3-5", Name: "SecretPathServesUser", run: checkSecretPath},
-		{ID: "R-3-7", Name: "ConnectStreamStaysOpen", run: checkConnectStaysOpen},
+		{ID: "R-3-7", Name: "ConnectStreamStaysOpen", run: withConv(checkConnectStaysOpen)},
 		{ID: "R-3-8", Name: "ConversationIDIsStreamID", run: checkConversationID},
 		{ID: "H-9220-1", Name: "ServerEnablesConnectProtocol", run: checkEnableConnect},
 		{ID: "H-9220-2", Name: "PseudoHeadersRequired", run: checkPseudoHeaders, Harmful: true},
 		{ID: "H-9114-1", Name: "ALPNIsH3", run: checkALPN},
-		{ID: "H-9114-2", Name: "ServerOpensNoBidi", run: checkServerNoBidi},
+		{ID: "H-9114-2", Name: "ServerOpensNoBidi", run: withConv(checkServerNoBidi)},
 		{ID: "X-ROB-1", Name: "OtherPathStock404", run: checkOtherPath},
 		{ID: "X-ROB-2", Name: "WrongProtocolNoConversation", run: checkWrongProtocol, Harmful: true},
 		{ID: "X-ROB-3", Name: "WrongSchemeRefused", run: checkWrongScheme, Harmful: true},
 		{ID: "X-ROB-4", Name: "EarlyDataConnect", run: checkEarlyData, Harmful: true},
 		{ID: "X-ROB-6", Name: "OversizedHeadersRefused", run: checkOversizedHeaders, Harmful: true},
-		{ID: "X-ROB-7", Name: "TwoConversationsIsolated", run: checkTwoConversations, Harmful: true},
-		{ID: "X-ROB-8", Name: "ForeignConversationRefused", run: checkForeignConversation, Harmful: true},
+		{ID: "X-ROB-7", Name: "TwoConversationsIsolated", run: withConv(checkTwoConversations), Harmful: true},
+		{ID: "X-ROB-8", Name: "ForeignConversationRefused", run: withConv(checkForeignConversation), Harmful: true},
 		{ID: "R-7-1", result: NA, reason: "n/a: transports other than HTTP/3 are not specified", Name: "-"},
 		{ID: "R-9.1-1", result: NA, reason: "n/a: IANA registration, not observable on the wire", Name: "-"},
 	}
@@ -127,11 +127,7 @@ func checkSecretPath(t *T) {
 	t.verdict("secret path with ?user= → 2xx; another path → non-2xx", obs, bad)
 }
 
-func checkConnectStaysOpen(t *T) {
-	cv := t.mustConv()
-	if cv == nil {
-		return
-	}
+func checkConnectStaysOpen(t *T, cv *Conv) {
 	res := cv.Exec("sleep 0.3; echo x", nil)
 	ctx, cancel := t.sub(300 * time.Millisecond)
 	defer cancel()
@@ -250,11 +246,7 @@ func checkALPN(t *T) {
 	t.verdict("ALPN h3 succeeds; another ALPN fails (no_application_protocol)", obs, bad)
 }
 
-func checkServerNoBidi(t *T) {
-	cv := t.mustConv()
-	if cv == nil {
-		return
-	}
+func checkServerNoBidi(t *T, cv *Conv) {
 	res := cv.Exec("echo x", nil)
 	time.Sleep(100 * time.Millisecond)
 	obs := fmt.Sprintf("session: %s; server-opened bidi streams: %d", res.Summary(), cv.C.ServerBidi())
@@ -392,11 +384,7 @@ func checkOversizedHeaders(t *T) {
 	t.verdict("431, 401 or a stream/connection error; the next connection works (liveness probe)", obs, bad)
 }
 
-func checkTwoConversations(t *T) {
-	cv := t.mustConv()
-	if cv == nil {
-		return
-	}
+func checkTwoConversations(t *T, cv *Conv) {
 	var obs, bad []string
 	cv2, err := t.connectOn(cv.C, t.p)
 	if err != nil {
@@ -423,11 +411,7 @@ func checkTwoConversations(t *T) {
 	t.verdict("the second conversation is independent or cleanly refused (0x10b); A keeps working", obs, bad)
 }
 
-func checkForeignConversation(t *T) {
-	cv := t.mustConv()
-	if cv == nil {
-		return
-	}
+func checkForeignConversation(t *T, cv *Conv) {
 	c2, err := t.dial(DialConfig{})
 	if err != nil {
 		t.fail("handshake", Describe(err))

@@ -553,6 +553,18 @@ func (cv *Conv) Exec(cmd string, pre []frame.Message) *ExecResult {
 	return ch.Collect()
 }
 
+// afterwards runs cmd on cv once a check's probes are done, and returns obs
+// with what it showed and bad with harmed added unless it exited 0: the
+// conversation survived the probes.
+func (cv *Conv) afterwards(cmd, harmed string, obs, bad []string) ([]string, []string) {
+	res := cv.Exec(cmd, nil)
+	obs = append(obs, "then exec on the same conversation: "+res.Summary())
+	if !res.ok() {
+		bad = append(bad, harmed)
+	}
+	return obs, bad
+}
+
 // ok reports whether r ran to a zero exit with a confirmation.
 func (r *ExecResult) ok() bool {
 	return r.Err == nil && r.Confirmed != nil && r.Status != nil && *r.Status == 0
@@ -602,3 +614,13 @@ func refusal(p *frame.Profile, got []byte, err error) (string, bool) {
 }
 
 var errNoKey = errors.New("needs the user's private key (-i)")
+
+// withConv is a check that starts with a fresh conversation: f runs with
+// it, or the check fails when none can be had.
+func withConv(f func(t *T, cv *Conv)) func(t *T) {
+	return func(t *T) {
+		if cv := t.mustConv(); cv != nil {
+			f(t, cv)
+		}
+	}
+}
