@@ -22,7 +22,7 @@ import (
 )
 
 // bulkSize is what TestLocalBulk sends: 100 MiB by default (the -race run
-// on two cores), SSH3_BULK_MB to change it (1024 for the 1 GB check).
+// on two cores), SSH3_BULK_MB to change it; TestLong1GiB is the 1 GiB check.
 func bulkSize() int64 {
 	if s := os.Getenv("SSH3_BULK_MB"); s != "" {
 		n, _ := strconv.Atoi(s)

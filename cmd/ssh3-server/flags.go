@@ -59,7 +59,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.shutdownGrace, "shutdown-grace", "10s", "how long SIGTERM waits for sessions before closing them")
 	fs.StringVar(&c.authorizedFiles, "authorized-keys", "%h/.ssh3/authorized_identities,%h/.ssh/authorized_keys",
 		"comma-separated identity `files` read for a user (%h: home, %u: user), as OpenSSH's AuthorizedKeysFile")
-	fs.StringVar(&c.disableForwarding, "disable-forwarding", "", "comma-separated forwarding `kinds` to refuse: tcp (-L, -D), udp (UDP forwards, -J through this server), reverse (-R), agent (-A), or all")
+	fs.StringVar(&c.disableForwarding, "disable-forwarding", "", "comma-separated forwarding `kinds` to refuse: tcp (-L, -D), udp (UDP forwards, -R udp, -J through this server), reverse (-R, TCP and UDP), agent (-A), or all")
 	fs.BoolVar(&c.gatewayPorts, "gateway-ports", false, "let remote (-R) forwards listen on non-loopback addresses (sshd's GatewayPorts)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
