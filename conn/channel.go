@@ -80,7 +80,7 @@ func newChannel(cs *connState, str *quic.Stream, h frame.ChannelHeader, p *frame
 		raw:      isRawChannel(p, &h),
 		localMax: localMax,
 	}
-	if isUDPType(h.Type) {
+	if carriesDatagrams(&h) {
 		ch.dgrams = make(chan []byte, datagramQueueLen)
 	}
 	if opener {

@@ -5,8 +5,11 @@ import (
 )
 
 // datagramQueueLen bounds the datagrams waiting on one UDP channel; the
-// excess is dropped and counted (X-ROB-29).
-const datagramQueueLen = 64
+// excess is dropped and counted (X-ROB-29). It is twice quic-go's own
+// receive queue (128 datagrams), so that a burst quic-go absorbed while the
+// channel's reader was descheduled is not lost here (64 lost half of a
+// 15,000-packet/s burst through -R udp on two cores).
+const datagramQueueLen = 256
 
 // datagramLoop is the one datagram reader of a connection (G7 Option A,
 // §8.7): it parses the profile's prefix and hands the payload to its
@@ -56,6 +59,16 @@ func (cs *connState) routeDatagram(b []byte) {
 // isUDPType reports whether a channel type carries datagrams.
 func isUDPType(typ string) bool {
 	return typ == frame.ChannelDirectUDP || typ == frame.ChannelReverseUDP
+}
+
+// carriesDatagrams reports whether a channel gets a datagram queue: a UDP
+// channel, except a reverse-udp listener, which only announces sources
+// (§5.5); datagrams naming it are dropped and counted.
+func carriesDatagrams(h *frame.ChannelHeader) bool {
+	if _, listener := h.Extra.(*frame.ReverseListen); listener {
+		return false
+	}
+	return isUDPType(h.Type)
 }
 
 // enqueueDatagram queues a payload without blocking; a full queue drops it.
