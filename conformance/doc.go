@@ -11,7 +11,12 @@
 // channel headers, oversized messages, hand-built JWTs (jwt.go: alg none,
 // HS256, expired, other profile, other user, replayed). Checks are grouped
 // by area: setup.go (R-3-*, H-9220-*, H-9114-*, X-ROB-1…8), version.go,
-// auth.go, channels.go, datagrams.go, lifecycle.go and project.go (P-*).
+// auth.go, channels.go, datagrams.go, lifecycle.go and project.go (P-*),
+// with reverse forwarding in reverse.go (P-G5-*), agent forwarding in
+// agent.go (P-G6-*: the suite serves the SSH agent protocol itself, with
+// golang.org/x/crypto/ssh/agent) and the private-request watch in
+// private.go (P-N1-3: every message read on a channel the suite opened is
+// shown to it, and the check runs after all others).
 //
 // Every check runs under a time limit, so a silent peer never hangs the
 // suite; after every check that could hurt the target a liveness probe (a
@@ -34,6 +39,7 @@
 // cmd/ssh3-conformance is the command-line front end; it also holds the
 // embedded default that starts this project's server in-process.
 //
-// This package imports frame, wire, auth, spec and quic-go: it tests the
-// protocol from outside and never imports app or cmd.
+// This package imports frame, wire, auth, spec, quic-go and x/crypto/ssh
+// (agent included): it tests the protocol from outside and never imports
+// app or cmd.
 package conformance

@@ -15,7 +15,8 @@
 // replays the interop vectors of spec/vectors.
 //
 // With no -target it starts this project's server in-process on loopback
-// (throwaway certificate, key and identity file for the current user) and
+// (throwaway certificate, key and identity file for the current user, and
+// a throwaway password it checks in-process instead of PAM) and
 // runs the suite against it in both profiles, then client-under-test mode
 // against this project's client (built with `go build` when the source is
 // at hand), then the vector replay.
@@ -68,7 +69,7 @@ func parseFlags(args []string, stderr io.Writer) (*flags, int) {
 	fs.StringVar(&f.junitPath, "junit", "", "also write the report as JUnit XML to `FILE`")
 	fs.DurationVar(&f.timeout, "timeout", 20*time.Second, "time limit of each check")
 	fs.BoolVar(&f.vectorsOnly, "vectors", false, "only replay the interop vectors of spec/vectors")
-	fs.BoolVar(&f.slow, "slow", false, "also run checks that wait out the target's idle timeout (X-ROB-33)")
+	fs.BoolVar(&f.slow, "slow", false, "also wait out the target's timeouts: its idle timeout (X-ROB-33) and the 10 s hold of unaccepted reverse and agent connections (P-G5-4, P-G6-2)")
 	fs.BoolVar(&f.quiet, "q", false, "no progress lines on stderr")
 	if err := fs.Parse(args); err != nil {
 		return nil, 2
