@@ -66,7 +66,7 @@ func (s *stampedLines) Write(p []byte) (int, error) {
 var sshvMilestones = []struct{ phase, prefix string }{
 	{"handshake", "Connection established"},                 // TCP
 	{"handshake", "SSH2_MSG_NEWKEYS received"},              // key exchange done
-	{"CONNECT", "Authenticated to"},                         // user authentication done
+	{"auth (≈ CONNECT)", "Authenticated to"},                // user authentication done
 	{"channel", "channel 0: new session"},                   // CHANNEL_OPEN sent
 	{"channel", "Sending command"},                          // open confirmed, exec sent
 	{"first output", "client_input_channel_req: channel 0"}, // exit-status (after output)

@@ -82,6 +82,9 @@ func Scale(ctx context.Context, h *Host, cfg Config, w io.Writer) error {
 		}
 	}
 	WriteScaleMarkdown(w, res)
+	if cfg.JSON != "" {
+		return writeJSON(cfg.JSON, res)
+	}
 	return nil
 }
 

@@ -318,7 +318,7 @@ const udpPayload = 1024
 
 // udpRates are the offered loads (MB/s) of the UDP forwarding test, one
 // step each, lowest first.
-var udpRates = []float64{2.5, 5, 10, 20, 40, 80, 160}
+var udpRates = []float64{2.5, 5, 10, 15, 20, 25, 30, 40, 60, 80, 120, 160}
 
 // udpStep is how long each offered load is kept up.
 const udpStep = time.Second

@@ -71,7 +71,7 @@ func parseArgs(args []string, stderr io.Writer) (*options, error) {
 	fs.Usage = func() { fmt.Fprint(stderr, usage); fs.PrintDefaults() }
 	rtts := fs.String("rtt", "0,10,50,100,200ms", "emulated round-trip times, comma-separated (unit on the last applies to all without one; throughput: default 0,50ms)")
 	fs.IntVar(&o.n, "n", 10, "measured runs per implementation and RTT (after one warm-up)")
-	fs.StringVar(&o.jsonOut, "json", "", "setup, throughput: write the results as JSON to `file`")
+	fs.StringVar(&o.jsonOut, "json", "", "setup, throughput, scale: write the results as JSON to `file`")
 	fs.StringVar(&o.plot, "plot", "", "setup, throughput: write an SVG plot of the medians to `file`")
 	fs.StringVar(&o.md, "md", "", "also write the Markdown tables to `file`")
 	fs.StringVar(&o.bin, "bin", "", "`directory` with ssh3 and ssh3-server (default: beside ssh3-bench, else go build)")
