@@ -117,8 +117,8 @@ func processesFit(count int, prev *ScaleResult) string {
 		why = append(why, fmt.Sprintf("%d processes (%d per conversation) with the %d tasks running exceed 80%% of kernel.pid_max %d", procsPerConv*count, procsPerConv, tasks, pidMax))
 	}
 	if avail, err := memAvailableKB(); err == nil && needKB > float64(avail)/2 {
-		why = append(why, fmt.Sprintf("%.1f GiB (%.0f KB server + %.0f KB client PSS per conversation, %s) exceed half of MemAvailable %.1f GiB",
-			needKB/(1<<20), server, client, from, float64(avail)/(1<<20)))
+		why = append(why, fmt.Sprintf("%.1f GiB (%.0f KB server + %.0f KB client PSS per conversation, %s) exceed half (%.1f GiB) of MemAvailable",
+			needKB/(1<<20), server, client, from, float64(avail)/(1<<21)))
 	}
 	var lim unix.Rlimit
 	if unix.Getrlimit(unix.RLIMIT_NOFILE, &lim) == nil && uint64(2*count+256) > lim.Cur {
