@@ -36,6 +36,9 @@ type Channel struct {
 	raw      bool   // rth3-00 TCP and agent channels: raw bytes, no confirmation (G4, G6)
 	localMax uint64 // the largest message this side accepts
 	peerMax  atomic.Uint64
+	// announced is set once the peer's maximum is known: from the header
+	// (acceptor) or from the 91 (opener).
+	announced atomic.Bool
 
 	rmu       sync.Mutex // guards r, confirmed and openErr
 	r         *frame.Reader
@@ -89,6 +92,7 @@ func newChannel(cs *connState, str *quic.Stream, h frame.ChannelHeader, p *frame
 		ch.peerMax.Store(min(frame.DefaultMaxMessageSize, localMax))
 	} else {
 		ch.peerMax.Store(h.MaxMessageSize)
+		ch.announced.Store(true)
 	}
 	return ch
 }
@@ -118,8 +122,18 @@ func (ch *Channel) Opener() bool { return ch.opener }
 // than messages (rth3-00 TCP channels, G4).
 func (ch *Channel) Raw() bool { return ch.raw }
 
-// PeerMaxMessageSize is the largest message the peer accepts.
-func (ch *Channel) PeerMaxMessageSize() uint64 { return ch.peerMax.Load() }
+// PeerMaxMessageSize is the largest message the peer accepts, as far as
+// this side knows now: the size CHANNEL_DATA is cut to. An rth3-00 opener
+// that has not read the acceptor's 91 yet knows only the floor every
+// acceptor accepts, 256 bytes, and data pipelined behind the open is cut to
+// it (N3, §3.4); requests are not cut, and assume 30000 until the 91.
+// ssh3-alpha peers accept 30000 whatever their 91 says.
+func (ch *Channel) PeerMaxMessageSize() uint64 {
+	if !ch.announced.Load() && ch.profile.ConfirmedMaxBinds() {
+		return frame.MinMaxMessageSize
+	}
+	return ch.peerMax.Load()
+}
 
 // Confirm accepts a channel opened by the peer: it writes
 // CHANNEL_OPEN_CONFIRMATION announcing this side's maximum message size,
@@ -246,6 +260,7 @@ func (ch *Channel) readConfirmation() error {
 			return &Error{Code: CodeMessageError, Message: "confirmation announces a tiny maximum message size"}
 		}
 		ch.peerMax.Store(m.MaxMessageSize)
+		ch.announced.Store(true)
 		return nil
 	case *frame.OpenFailure:
 		ch.openErr = &OpenError{Reason: m.Reason, Description: m.Description}
@@ -297,13 +312,14 @@ func (ch *Channel) WriteData(p []byte) (int, error) {
 	if ch.raw {
 		return 0, ErrRawChannel
 	}
-	chunk := frame.MaxDataPayload(ch.peerMax.Load())
-	if chunk <= 0 {
-		return 0, errors.New("conn: peer maximum message size too small for data")
-	}
 	written := 0
-	buf := make([]byte, 0, min(writeBatch, len(p)+frame.DataOverhead*(len(p)/chunk+1)))
+	var buf []byte
 	for written < len(p) {
+		// The peer's maximum may become known (91) between batches.
+		chunk := frame.MaxDataPayload(ch.PeerMaxMessageSize())
+		if buf == nil {
+			buf = make([]byte, 0, min(writeBatch, len(p)+frame.DataOverhead*(len(p)/chunk+1)))
+		}
 		buf = buf[:0]
 		n := written
 		for n < len(p) && len(buf) < writeBatch {

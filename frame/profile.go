@@ -11,6 +11,7 @@ type Profile struct {
 	signal   uint64 // the first varint of every channel stream
 
 	confirmWindow          bool // 91 carries initial window before max message size (G2)
+	confirmedMaxBinds      bool // the opener keeps to the maximum the acceptor's 91 announces (N3)
 	rawTCP                 bool // direct-tcp and reverse-tcp accept channels carry raw bytes (G4)
 	quarterStreamDatagrams bool // RFC 9297 QSID prefix instead of conversation + channel (§3.7)
 	hostNames              bool // address family 0 (a host name) is allowed (G3)
@@ -41,6 +42,7 @@ var RTH300 = &Profile{
 	protocol:               "remote-terminal",
 	signal:                 0x5e67730e,
 	confirmWindow:          true,
+	confirmedMaxBinds:      true,
 	rawTCP:                 true,
 	quarterStreamDatagrams: true,
 	hostNames:              true,
@@ -97,6 +99,13 @@ func (p *Profile) Signal() uint64 { return p.signal }
 // the header, with no confirmation and no messages (rth3-00, G4), rather
 // than CHANNEL_DATA messages after a confirmation (ssh3-alpha).
 func (p *Profile) RawTCP() bool { return p.rawTCP }
+
+// ConfirmedMaxBinds reports whether an opener keeps to the maximum message
+// size the acceptor announces in 91, and so, until that 91 arrives, cuts
+// data to the floor [MinMaxMessageSize] (rth3-00, N3). A ssh3-alpha
+// acceptor takes 30000 whatever its 91 says: the reference ignores the
+// value and announces 30000.
+func (p *Profile) ConfirmedMaxBinds() bool { return p.confirmedMaxBinds }
 
 // DatagramsNameConversation reports whether a datagram names its
 // conversation and channel by full stream ID (ssh3-alpha) rather than the

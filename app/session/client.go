@@ -182,6 +182,19 @@ func readOutput(ch Channel, cfg *ClientConfig) (Exit, error) {
 	}
 }
 
+// sendData sends data as CHANNEL_DATA messages cut to the peer's maximum
+// as known at each send: it grows when the acceptor's 91 arrives (N3).
+func sendData(w *writer, ch Channel, data []byte) error {
+	for len(data) > 0 {
+		n := min(len(data), max(frame.MaxDataPayload(ch.PeerMaxMessageSize()), 1))
+		if _, err := w.send(&frame.Data{Data: data[:n]}); err != nil {
+			return err
+		}
+		data = data[n:]
+	}
+	return nil
+}
+
 // pumpStdin copies Stdin to the channel, interpreting escape sequences on
 // interactive sessions, and delivers EOF as a FIN where the peer takes it.
 func pumpStdin(ctx context.Context, w *writer, ch Channel, cfg *ClientConfig, disconnect chan<- struct{}, log *slog.Logger) {
@@ -189,8 +202,7 @@ func pumpStdin(ctx context.Context, w *writer, ch Channel, cfg *ClientConfig, di
 		closeInput(w, ch, log)
 		return
 	}
-	chunk := max(frame.MaxDataPayload(ch.PeerMaxMessageSize())-8, 1)
-	buf := make([]byte, min(chunk, 32*1024))
+	buf := make([]byte, 32*1024)
 	esc := escaper{char: cfg.Escape, atLineStart: true}
 	for {
 		n, err := cfg.Stdin.Read(buf)
@@ -209,10 +221,8 @@ func pumpStdin(ctx context.Context, w *writer, ch Channel, cfg *ClientConfig, di
 					}
 				}
 			}
-			if len(data) > 0 {
-				if _, err := w.send(&frame.Data{Data: data}); err != nil {
-					return
-				}
+			if err := sendData(w, ch, data); err != nil {
+				return
 			}
 		}
 		if err != nil {

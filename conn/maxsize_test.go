@@ -1,0 +1,55 @@
+package conn
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/ssh3-project/ssh3/frame"
+)
+
+// TestDataBeforeConfirmation: an rth3-00 opener cuts data sent before the
+// acceptor's 91 to the 256-byte floor, and to the announced maximum once
+// the 91 is read (N3); an acceptor announcing 1024 takes all of it. A
+// ssh3-alpha opener assumes 30000 throughout the open.
+func TestDataBeforeConfirmation(t *testing.T) {
+	checkLeaks(t)
+	h := startServer(t, &Server{MaxMessageSize: 1024})
+
+	alpha, err := h.dial(frame.Alpha).OpenChannel(ctxT(t), frame.ChannelSession, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := alpha.PeerMaxMessageSize(); got != frame.DefaultMaxMessageSize {
+		t.Errorf("ssh3-alpha before 91: peer max %d, want %d", got, frame.DefaultMaxMessageSize)
+	}
+
+	c := h.dial(frame.RTH300)
+	ch, err := c.OpenChannel(ctxT(t), frame.ChannelSession, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ch.PeerMaxMessageSize(); got != frame.MinMaxMessageSize {
+		t.Errorf("rth3-00 before 91: peer max %d, want %d", got, frame.MinMaxMessageSize)
+	}
+	sent := bytes.Repeat([]byte("a"), 4000)
+	if _, err := ch.WriteData(sent); err != nil {
+		t.Fatal(err)
+	}
+	if got := readData(t, ch); got != "hello" {
+		t.Fatalf("first data %q, want hello", got)
+	}
+	if got := ch.PeerMaxMessageSize(); got != 1024 {
+		t.Errorf("rth3-00 after 91: peer max %d, want 1024", got)
+	}
+	if _, err := ch.WriteData(sent); err != nil { // now cut to 1024
+		t.Fatal(err)
+	}
+	var echoed strings.Builder
+	for echoed.Len() < 2*len(sent) {
+		echoed.WriteString(readData(t, ch)) // a reset (0x107) fails here
+	}
+	if echoed.String() != strings.Repeat("a", 2*len(sent)) {
+		t.Errorf("echo of %d bytes differs", 2*len(sent))
+	}
+}
