@@ -33,7 +33,13 @@ func RunSession(ctx context.Context, cfg *Config, scfg *session.ClientConfig) (s
 		return session.Exit{}, err
 	}
 	defer conv.Close()
-	defer st.ch.Close()
+	defer func() {
+		// A reference peer takes a FIN on a session channel for an abort
+		// (spec §6.1): toward it, conv.Close alone ends the channel.
+		if st.ch.Peer().MayHalfClose() {
+			_ = st.ch.Close()
+		}
+	}()
 	exit, err := st.cs.Wait(ctx)
 	if err != nil {
 		if cerr := conv.Err(); cerr != nil {
