@@ -49,9 +49,12 @@ type Impl struct {
 	Env        []string // added to the client's and server's environment
 	// Trace is how a run is traced for the phase breakdown: TraceQlog,
 	// TraceSSHv, or empty (no phases, flights only).
-	Trace   string
-	Prepare func(h *Host) error
-	Skip    string // why this implementation cannot run here; empty if it can
+	Trace string
+	// PtyNeedsRoot: the server gives pty sessions only when run as root
+	// (OpenSSH's sshd); elsewhere the keystroke row is skipped, not failed.
+	PtyNeedsRoot bool
+	Prepare      func(h *Host) error
+	Skip         string // why this implementation cannot run here; empty if it can
 }
 
 // ReadyWait is how long a server without a Ready pattern is given.

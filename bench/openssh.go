@@ -47,6 +47,8 @@ func OpenSSH() *Impl {
 		Ready:   regexp.MustCompile(`Server listening on`),
 		Proto:   "tcp",
 		Prepare: prepareSSHD,
+		// sshd run as an ordinary user closes a pty session at once here.
+		PtyNeedsRoot: true,
 	}
 	sshd, err := exec.LookPath("sshd")
 	if err != nil {
