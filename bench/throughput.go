@@ -101,7 +101,7 @@ func Throughput(ctx context.Context, h *Host, cfg Config, w io.Writer) error {
 				logThroughput(cfg.Log, r)
 				res = append(res, r)
 			}
-			r := forwardOne(ctx, n, h, srv, cpu, cfg.Size, cfg.Log)
+			r := forwardOne(ctx, n, h, srv, cpu, cfg.Size)
 			r.RTTms = ms(rtt)
 			logThroughput(cfg.Log, r)
 			u := forwardUDP(ctx, n, h, srv, cpu, cfg.Size, rtt, cfg.Log)
@@ -250,7 +250,7 @@ func (f *fwdClient) gone(what string) string {
 // a local port to a sink the bench runs in the server's namespace (so
 // every byte crosses the relay once); skipped when the client does not
 // open the port.
-func forwardOne(ctx context.Context, n *Net, h *Host, srv *Server, cpu *serverCPU, size int64, log io.Writer) ThroughputResult {
+func forwardOne(ctx context.Context, n *Net, h *Host, srv *Server, cpu *serverCPU, size int64) ThroughputResult {
 	res := ThroughputResult{Impl: srv.Impl.Name, Direction: ForwardL, Bytes: size, Runs: 1, CPUSource: cpu.source()}
 	skip := func(why string) ThroughputResult {
 		res.Skipped = why

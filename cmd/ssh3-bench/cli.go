@@ -17,13 +17,14 @@ import (
 
 const usage = `usage: ssh3-bench MODE [flags]
 modes:
-  setup       wall time to a remote echo's first byte and exit, per RTT
+  setup       wall time to a remote echo's first byte and exit, per RTT, and a traced run's
+              flights and phases (handshake, CONNECT, channel, first output)
   throughput  stdin -> remote cat >/dev/null, remote output -> stdout, -L TCP and UDP
               forwarding, per RTT: MB/s, CPU s/GB
   scale       idle conversations on one server: memory each, handshakes per second
   keystroke   pty session: time from a typed character to its echo
   micro       go test -bench for ./wire and ./frame, summarised
-  smoke       every mode once, small, no delay (for CI)
+  smoke       every mode once, small, no delay; checks nothing is left behind (CI: -strict)
   plot        redraw -plot FILE.svg from a setup run's -json FILE
 flags:
 `
