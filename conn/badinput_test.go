@@ -72,6 +72,13 @@ func TestBadChannels(t *testing.T) {
 			wantCode(t, "other profile's signal", rc.openStream(header(other, conv, frame.ChannelSession, nil)), CodeMessageError)
 			huge := wire.AppendVarint(wire.AppendVarint(wire.AppendVarintLen(nil, p.Signal(), 8), conv), 1<<30)
 			wantCode(t, "type length 2^30", rc.openStream(huge), CodeMessageError)
+			// A maximum message size below the 256 floor (P-N3-2).
+			small := frame.ChannelHeader{Conversation: conv, Type: frame.ChannelSession, MaxMessageSize: frame.MinMaxMessageSize - 1}
+			if b, err := small.Append(nil, p); err == nil {
+				wantCode(t, "max message size 255", rc.openStream(b), CodeMessageError)
+			} else {
+				t.Errorf("encoding a header with max 255: %v", err)
+			}
 			wantCode(t, "unknown conversation", rc.openStream(header(p, 400, frame.ChannelSession, nil)), CodeRequestRejected)
 			wantCode(t, "channel naming a channel", rc.openStream(header(p, 4, frame.ChannelSession, nil)), CodeRequestRejected)
 
