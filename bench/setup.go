@@ -29,6 +29,18 @@ type SetupResult struct {
 	AddedRTTs float64 `json:"added_rtts,omitempty"`
 	Failed    int     `json:"failed,omitempty"`
 	Skipped   string  `json:"skipped,omitempty"`
+	// Phases are the traced run's milestones (see Breakdown), and
+	// Flights how many flights the relay saw in it.
+	Phases  []PhaseJSON `json:"phases,omitempty"`
+	Flights int         `json:"flights,omitempty"`
+}
+
+// PhaseJSON is a Milestone in the JSON report.
+type PhaseJSON struct {
+	Phase string  `json:"phase"`
+	Event string  `json:"event"`
+	Ms    float64 `json:"ms"`
+	RTTs  float64 `json:"rtts,omitempty"`
 }
 
 // Report is the JSON document of a setup run.
@@ -87,10 +99,14 @@ func RunSetup(ctx context.Context, n *Net, h *Host, cfg SetupConfig) (Report, []
 			} else if base != nil && res.N > 0 {
 				res.AddedRTTs = round2((res.MedianMs - base.MedianMs) / res.RTTms)
 			}
-			rep.Results = append(rep.Results, res)
 			if bd != nil {
 				bds = append(bds, *bd)
+				res.Flights = len(bd.Flights)
+				for _, m := range bd.Milestones {
+					res.Phases = append(res.Phases, PhaseJSON{Phase: m.Phase, Event: m.What, Ms: ms(m.At), RTTs: inRTTs(m.At, rtt)})
+				}
 			}
+			rep.Results = append(rep.Results, res)
 			fmt.Fprintf(cfg.Log, "setup: %-16s rtt %4.0f ms: exit median %7.1f ms (%5.2f RTT), first byte %7.1f ms (%5.2f RTT)\n",
 				res.Impl, res.RTTms, res.MedianMs, res.RTTs, res.FirstByteMedianMs, res.FirstByteRTTs)
 		}
