@@ -370,3 +370,40 @@ func TestCLINonRootServer(t *testing.T) {
 		t.Errorf("other user: stderr %q exit %d, want permission denied", errOut, code)
 	}
 }
+
+// TestCLIPasswordAskpass: a password checked by PAM, asked through
+// SSH_ASKPASS as ssh(1) does when SSH_ASKPASS_REQUIRE=force; a wrong one is
+// "permission denied" and exit 255. Root only: it sets an account's password.
+func TestCLIPasswordAskpass(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to create an account with a password")
+	}
+	e := &env{t: t, dir: t.TempDir()}
+	e.user = createUser(t)
+	const password = "Askpass-t3st!"
+	chpasswd := exec.Command("chpasswd")
+	chpasswd.Stdin = strings.NewReader(e.user + ":" + password + "\n")
+	if out, err := chpasswd.CombinedOutput(); err != nil {
+		t.Fatalf("chpasswd: %v: %s", err, out)
+	}
+	e.startServer([]string{"-bind", "127.0.0.1:0", "-url-path", "/cli-test", "-cert", filepath.Join(e.dir, "cert.pem"),
+		"-key", filepath.Join(e.dir, "priv.key"), "-generate-selfsigned-cert", "-enable-password-login"})
+	run := func(answer string) (string, string, int) {
+		prog := filepath.Join(e.dir, "askpass-"+fmt.Sprint(len(answer)))
+		if err := os.WriteFile(prog, []byte("#!/bin/sh\necho '"+answer+"'\n"), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(filepath.Join(binDir, "ssh3"), "-insecure", "-use-password", e.dest, "id", "-un")
+		cmd.Env = append(os.Environ(), "HOME="+e.dir, "SSH_AUTH_SOCK=", "SSH_ASKPASS="+prog, "SSH_ASKPASS_REQUIRE=force")
+		var out, errb bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		_ = cmd.Run()
+		return out.String(), errb.String(), cmd.ProcessState.ExitCode()
+	}
+	if out, errs, code := run(password); code != 0 || out != e.user+"\n" {
+		t.Errorf("right password: exit %d, stdout %q, stderr %q; server:\n%s", code, out, errs, e.srvLogs)
+	}
+	if _, errs, code := run("wrong"); code != 255 || !strings.Contains(errs, "permission denied") {
+		t.Errorf("wrong password: exit %d, stderr %q", code, errs)
+	}
+}

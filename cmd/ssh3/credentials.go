@@ -15,7 +15,7 @@ import (
 // credentials lists what to try, in ssh's order: the agent's keys (unless
 // IdentitiesOnly), then the identity files (-i, then IdentityFile, else the
 // default files), then a password when asked for or when nothing else
-// exists and a terminal can prompt.
+// exists and a terminal or an askpass program can prompt.
 func credentials(o *options, s *settings, tty *terminal, log *slog.Logger) ([]auth.Credential, error) {
 	var creds []auth.Credential
 	if o.usePassword {
@@ -44,7 +44,7 @@ func credentials(o *options, s *settings, tty *terminal, log *slog.Logger) ([]au
 			log.Info("identity file skipped", "file", f, "err", err)
 		}
 	}
-	if len(creds) == 0 && tty.isTerminal() {
+	if len(creds) == 0 && (tty.isTerminal() || askpassProgram(os.Getenv, false, fileExists) != "") {
 		creds = append(creds, passwordCredential(tty))
 	}
 	return creds, nil

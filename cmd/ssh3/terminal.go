@@ -40,8 +40,16 @@ func openTTY() (*os.File, error) {
 	return f, nil
 }
 
+// readSecret asks for a password or passphrase on /dev/tty, or through
+// the askpass program where ssh(1) would use one (SSH_ASKPASS).
 func (t *terminal) readSecret(prompt string) (string, error) {
 	tty, err := openTTY()
+	if prog := askpassProgram(os.Getenv, err == nil, fileExists); prog != "" {
+		if tty != nil {
+			_ = tty.Close()
+		}
+		return runAskpass(prog, prompt)
+	}
 	if err != nil {
 		return "", err
 	}
