@@ -37,6 +37,9 @@ type Config struct {
 	Target Target
 	// Signer is the user's key; if nil, Target.KeyFile is loaded.
 	Signer ssh.Signer
+	// FixtureKeys are keys authorized for the user with one option each,
+	// by Fixture name (P-AUTH-1, P-AUTH-4); see LoadFixtures.
+	FixtureKeys map[string]ssh.Signer
 	// Run selects checks by ID (nil: all).
 	Run *regexp.Regexp
 	// Timeout bounds each check (default 20 s).

@@ -25,6 +25,7 @@ import (
 	"github.com/ssh3-project/ssh3/app/server"
 	"github.com/ssh3-project/ssh3/app/session"
 	"github.com/ssh3-project/ssh3/auth"
+	"github.com/ssh3-project/ssh3/conformance"
 )
 
 // embedded is this project's server running in-process on loopback with a
@@ -38,6 +39,9 @@ type embedded struct {
 	KeyFile  string // the throwaway private key, OpenSSH PEM
 	Signer   ssh.Signer
 	Password string
+	// Fixtures are throwaway keys authorized with one option each
+	// (conformance.Fixtures), for P-AUTH-1 and P-AUTH-4.
+	Fixtures map[string]ssh.Signer
 	dir      string
 	srv      *server.Server
 	served   chan error
@@ -74,8 +78,12 @@ func startEmbedded() (*embedded, error) {
 	if err := os.WriteFile(e.KeyFile, pem.EncodeToMemory(blk), 0o600); err != nil {
 		return nil, err
 	}
+	lines := ssh.MarshalAuthorizedKey(e.Signer.PublicKey())
+	if e.Fixtures, lines, err = fixtureKeys(lines); err != nil {
+		return nil, err
+	}
 	idFile := filepath.Join(dir, "authorized_keys")
-	if err := os.WriteFile(idFile, ssh.MarshalAuthorizedKey(e.Signer.PublicKey()), 0o600); err != nil {
+	if err := os.WriteFile(idFile, lines, 0o600); err != nil {
 		return nil, err
 	}
 	cert, err := throwawayCert()
@@ -167,4 +175,23 @@ func throwawayCert() (tls.Certificate, error) {
 		return tls.Certificate{}, err
 	}
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, nil
+}
+
+// fixtureKeys makes a throwaway key for each conformance fixture and
+// appends its authorized_keys line, option included, to lines.
+func fixtureKeys(lines []byte) (map[string]ssh.Signer, []byte, error) {
+	keys := map[string]ssh.Signer{}
+	for _, f := range conformance.Fixtures {
+		_, priv, err := ed25519.GenerateKey(rand.Reader)
+		if err != nil {
+			return nil, nil, err
+		}
+		s, err := ssh.NewSignerFromKey(priv)
+		if err != nil {
+			return nil, nil, err
+		}
+		keys[f.Name] = s
+		lines = append(lines, conformance.FixtureLine(f, s.PublicKey())+"\n"...)
+	}
+	return keys, lines, nil
 }

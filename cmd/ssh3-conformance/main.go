@@ -48,6 +48,7 @@ func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
 type flags struct {
 	target, user, key, passwordFile, profile, ca, clientCmd string
 	runRE, jsonPath, junitPath                              string
+	fixtureKeys                                             string
 	insecure, vectorsOnly, slow, quiet                      bool
 	timeout                                                 time.Duration
 }
@@ -63,6 +64,7 @@ func parseFlags(args []string, stderr io.Writer) (*flags, int) {
 	fs.StringVar(&f.profile, "profile", "auto", "wire profile: ssh3-alpha, rth3-00 or auto (every profile the target serves)")
 	fs.BoolVar(&f.insecure, "insecure", false, "do not verify the target's certificate")
 	fs.StringVar(&f.ca, "ca", "", "verify the target against the PEM roots in `FILE`")
+	fs.StringVar(&f.fixtureKeys, "fixture-keys", "", "`DIR` of keys authorized on the target with one option each (P-AUTH-1, P-AUTH-4; see the README)")
 	fs.StringVar(&f.clientCmd, "client-cmd", "", "client under test, a `TEMPLATE` with {key} {user} {hostport} {path} {cmd} {profile}")
 	fs.StringVar(&f.runRE, "run", "", "run only the checks whose ID matches `REGEX`")
 	fs.StringVar(&f.jsonPath, "json", "", "also write the report as JSON to `FILE`")
@@ -189,6 +191,13 @@ func runLive(f *flags, sel *regexp.Regexp, stderr io.Writer) ([]*conformance.Rep
 	if f.runRE != "" {
 		cfg.Run = sel
 	}
+	if f.fixtureKeys != "" {
+		keys, err := conformance.LoadFixtures(f.fixtureKeys)
+		if err != nil {
+			return nil, err
+		}
+		cfg.FixtureKeys = keys
+	}
 	if f.passwordFile != "" {
 		b, err := os.ReadFile(f.passwordFile)
 		if err != nil {
@@ -208,6 +217,9 @@ func runLive(f *flags, sel *regexp.Regexp, stderr io.Writer) ([]*conformance.Rep
 		cfg.Target.URL, cfg.Target.User, cfg.Target.KeyFile, cfg.Target.Insecure = e.URL, e.User, e.KeyFile, true
 		// The embedded server knows only its own throwaway password.
 		cfg.Signer, cfg.Target.Password = e.Signer, e.Password
+		if cfg.FixtureKeys == nil {
+			cfg.FixtureKeys = e.Fixtures
+		}
 		if f.profile == "auto" {
 			cfg.Target.Profile = "auto"
 		}
