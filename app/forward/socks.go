@@ -198,7 +198,9 @@ func readSOCKS5Addr(r io.Reader) (socksTarget, byte, error) {
 			return t, 0, errSOCKS
 		}
 		t.name = string(name)
-		if ip, err := netip.ParseAddr(t.name); err == nil {
+		// An address literal is an address; one with a zone (fe80::1%eth0)
+		// names an interface of this host, meaningless to the server.
+		if ip, err := netip.ParseAddr(t.name); err == nil && ip.Zone() == "" {
 			t.ip, t.name = ip, ""
 		}
 	default:
