@@ -235,7 +235,7 @@ func parseDestination(d string) (target, error) {
 	var t target
 	if strings.HasPrefix(d, "https://") {
 		u, err := url.Parse(d)
-		if err != nil || u.Host == "" {
+		if err != nil || u.Hostname() == "" {
 			return t, usageErr("bad destination %q", d)
 		}
 		if u.User != nil {
