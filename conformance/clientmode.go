@@ -92,33 +92,8 @@ func (s *Suite) runClient(ctx context.Context, sc scenario, o runOpts) *clientRu
 	if wait == 0 {
 		wait = s.cfg.Timeout
 	}
-	cctx, cancel := context.WithTimeout(ctx, wait)
-	defer cancel()
-	cmd := exec.CommandContext(cctx, args[0], args[1:]...)
-	cmd.Env = append(os.Environ(), "HOME="+home, "NO_COLOR=1")
-	cmd.Stdin = bytes.NewReader(o.stdin)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	// Its own session: no controlling terminal to prompt on, and the whole
-	// group can be killed.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	cmd.WaitDelay = 2 * time.Second
-	start := time.Now()
-	err = cmd.Run()
-	r := &clientRun{cap: f.cap, stdout: stdout.String(), stderr: stderr.String(), took: time.Since(start), cert: cert.Certificate[0]}
-	var ee *exec.ExitError
-	switch {
-	case cctx.Err() != nil:
-		r.exit = -1
-	case errors.As(err, &ee):
-		r.exit = ee.ExitCode()
-	case err != nil:
-		r.startErr = err
-	}
-	if cmd.Process != nil {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) // nothing left behind
-	}
+	r := runProcess(ctx, args, home, nil, o.stdin, wait)
+	r.cap, r.cert = f.cap, cert.Certificate[0]
 	// Let the server see the client's CONNECTION_CLOSE before the fake
 	// server is closed (which would close the connection itself).
 	deadline := time.Now().Add(2 * time.Second)
@@ -134,25 +109,77 @@ func (s *Suite) runClient(ctx context.Context, sc scenario, o runOpts) *clientRu
 	return r
 }
 
+// clientProcess is the client under test as a process of its own session
+// (no controlling terminal to prompt on, and the whole group can be
+// killed), with HOME set to home, NO_COLOR, and env added.
+func clientProcess(ctx context.Context, args []string, home string, env []string, stdin []byte) (cmd *exec.Cmd, stdout, stderr *bytes.Buffer) {
+	cmd = exec.CommandContext(ctx, args[0], args[1:]...)
+	cmd.Env = append(append(os.Environ(), "HOME="+home, "NO_COLOR=1"), env...)
+	cmd.Stdin = bytes.NewReader(stdin)
+	stdout, stderr = &bytes.Buffer{}, &bytes.Buffer{}
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	cmd.Cancel = func() error { return killGroup(cmd) }
+	cmd.WaitDelay = 2 * time.Second
+	return cmd, stdout, stderr
+}
+
+// killGroup kills the client's whole process group: nothing is left behind.
+func killGroup(cmd *exec.Cmd) error {
+	if cmd.Process == nil {
+		return nil
+	}
+	return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+}
+
+// runProcess runs the client under test to its end, killed after wait.
+func runProcess(ctx context.Context, args []string, home string, env []string, stdin []byte, wait time.Duration) *clientRun {
+	cctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	cmd, stdout, stderr := clientProcess(cctx, args, home, env, stdin)
+	start := time.Now()
+	err := cmd.Run()
+	r := &clientRun{stdout: stdout.String(), stderr: stderr.String(), took: time.Since(start)}
+	var ee *exec.ExitError
+	switch {
+	case cctx.Err() != nil:
+		r.exit = -1
+	case errors.As(err, &ee):
+		r.exit = ee.ExitCode()
+	case err != nil:
+		r.startErr = err
+	}
+	_ = killGroup(cmd)
+	return r
+}
+
 func splitHostPort(a string) (string, string) {
 	i := strings.LastIndexByte(a, ':')
 	return a[:i], a[i+1:]
 }
 
-// expand fills the template: {key} {user} {hostport} {path} {cmd}
-// {profile}. secure drops an -insecure word.
+// expand fills the -client-cmd template: {key} {user} {hostport} {path}
+// {cmd} {profile}. secure drops an -insecure word.
 func (s *Suite) expand(p *frame.Profile, addr string, secure bool) ([]string, error) {
-	r := strings.NewReplacer("{key}", s.cfg.Target.KeyFile, "{user}", s.clientUser(), "{hostport}", addr,
-		"{path}", "/ssh3-term", "{cmd}", "conformance-cmd", "{profile}", p.Name())
+	return s.fill("-client-cmd", s.cfg.ClientCmd, p, addr, secure, s.clientUser())
+}
+
+// fill splits the template tmpl (given as flag) into words and fills them:
+// {key} {user} {hostport} {path} {cmd} {profile}, then the extra
+// placeholder and value pairs. secure drops an -insecure word.
+func (s *Suite) fill(flag, tmpl string, p *frame.Profile, addr string, secure bool, user string, extra ...string) ([]string, error) {
+	pairs := []string{"{key}", s.cfg.Target.KeyFile, "{user}", user, "{hostport}", addr,
+		"{path}", "/ssh3-term", "{cmd}", "conformance-cmd", "{profile}", p.Name()}
+	r := strings.NewReplacer(append(pairs, extra...)...)
 	var out []string
-	for _, w := range strings.Fields(s.cfg.ClientCmd) {
+	for _, w := range strings.Fields(tmpl) {
 		if secure && (w == "-insecure" || w == "--insecure") {
 			continue
 		}
 		out = append(out, r.Replace(w))
 	}
 	if len(out) == 0 {
-		return nil, errors.New("empty -client-cmd")
+		return nil, errors.New("conformance: empty " + flag)
 	}
 	return out, nil
 }
@@ -179,7 +206,7 @@ func clientDefs() []def {
 		{ID: "R-3-4", Name: "ClientSendsExtendedConnect", run: cc(checkClientExtendedConnect)},
 		{ID: "R-3-6", Name: "ClientSendsAuthorization", run: cc(checkClientAuthorization)},
 		{ID: "R-3-8", Name: "ClientNamesItsConversation", run: cc(checkClientConversationID)},
-		{ID: "R-3.1.1-1", Name: "ClientBasicUserMatches", run: cc(checkClientBasic)},
+		{ID: "R-3.1.1-1", Name: "ClientBasicUserMatches", run: needs("-client-password-cmd")},
 		{ID: "R-3.1.2-1", Name: "ClientJWTClaims", run: cc(checkClientClaims)},
 		{ID: "R-3.1.2-2", Name: "ClientJTIIsExporter", run: cc(checkClientJTI)},
 		{ID: "R-4-1", Name: "ClientMessagesDecode", run: cc(checkClientMessages)},
@@ -195,9 +222,9 @@ func clientDefs() []def {
 		{ID: "H-9114-2", Name: "ClientRefusesServerBidi", run: cc(checkClientServerBidi)},
 		{ID: "H-9297-1", Name: "ClientBadDatagramSetting", run: cc(checkClientBadSetting)},
 		{ID: "H-9297-2", Name: "ClientBadQuarterStreamID", run: cc(checkClientBadQSID)},
-		{ID: "H-7617-1", result: Skip, reason: "needs the client to prompt for a password for a user name containing ':'; not driven by this suite version", Name: "-"},
+		{ID: "H-7617-1", Name: "ClientRefusesBadBasicUser", run: needs("-client-password-cmd")},
 		{ID: "H-9000-1", Name: "ClientAcceptsNonMinimal", run: cc(checkClientNonMinimal)},
-		{ID: "X-ROB-30", result: Skip, reason: "needs a UDP forward (-forward-udp) in the client template; not driven by this suite version", Name: "-"},
+		{ID: "X-ROB-30", Name: "ClientUDPForwardSurvivesOversized", run: needs("-client-udp-cmd")},
 		{ID: "X-ROB-37", Name: "ClientSurvivesUnexpected", run: cc(checkClientUnexpected)},
 		{ID: "X-ROB-38", Name: "ClientEndsWhenServerGoes", run: cc(checkClientServerGone)},
 		{ID: "X-ROB-39", Name: "ClientStopsOnChangedCertificate", run: cc(checkClientPinMismatch)},
@@ -212,8 +239,48 @@ func clientDefs() []def {
 // shared through the suite's cache of the main scenario).
 func cc(f func(t *T)) func(t *T) { return f }
 
-// RunClient runs client-under-test mode in each of the client profiles.
+// ClientTemplates are the client-under-test templates beyond
+// [Config.ClientCmd], for the scenarios that template cannot drive.
+type ClientTemplates struct {
+	// Password logs in with a password (R-3.1.1-1, H-7617-1): {user}
+	// {hostport} {path} {cmd} {profile}. The suite gives the password
+	// through SSH_ASKPASS (with SSH_ASKPASS_REQUIRE=force and DISPLAY), as
+	// ssh(1) reads it without a terminal.
+	Password string
+	// UDP runs a UDP forward and no command (X-ROB-30): the placeholders of
+	// Password plus {key}, {lport} (the local UDP port the suite sends to),
+	// {thost} and {tport} (the forward's target).
+	UDP string
+}
+
+// templated are the checks that run one of the [ClientTemplates]; each is
+// skipped, naming the flag, when its template is empty.
+func templated(id string, tp ClientTemplates) func(t *T) {
+	switch {
+	case id == "R-3.1.1-1" && tp.Password != "":
+		return func(t *T) { checkClientBasic(t, tp.Password) }
+	case id == "H-7617-1" && tp.Password != "":
+		return func(t *T) { checkClientBadBasicUser(t, tp.Password) }
+	case id == "X-ROB-30" && tp.UDP != "":
+		return func(t *T) { checkClientUDPOversized(t, tp.UDP) }
+	}
+	return nil
+}
+
+// needs is the run of a check whose template flag was not given.
+func needs(flag string) func(t *T) {
+	return func(t *T) { t.skip("needs " + flag + " (a client template for this scenario)") }
+}
+
+// RunClient runs client-under-test mode in each of the client profiles,
+// with no template beyond Config.ClientCmd.
 func (s *Suite) RunClient(ctx context.Context) []*Report {
+	return s.RunClientWith(ctx, ClientTemplates{})
+}
+
+// RunClientWith runs client-under-test mode in each of the client
+// profiles, with the templates tp for the scenarios that need them.
+func (s *Suite) RunClientWith(ctx context.Context, tp ClientTemplates) []*Report {
 	profiles := s.cfg.ClientProfiles
 	if len(profiles) == 0 {
 		if p, err := frame.ProfileByName(s.cfg.Target.Profile); err == nil {
@@ -229,6 +296,9 @@ func (s *Suite) RunClient(ctx context.Context) []*Report {
 		for _, d := range clientDefs() {
 			if s.cfg.Run != nil && !s.cfg.Run.MatchString(d.ID) {
 				continue
+			}
+			if run := templated(d.ID, tp); run != nil {
+				d.run = run
 			}
 			if s.cfg.ClientCmd == "" && d.run != nil {
 				reason := s.cfg.ClientSkip
@@ -380,22 +450,6 @@ func checkClientConversationID(t *T) {
 		return
 	}
 	t.fail("channel headers carry the CONNECT stream ID", obs+" "+Describe(ch.headerErr))
-}
-
-func checkClientBasic(t *T) {
-	_, req, ok := t.mainReq()
-	if !ok {
-		return
-	}
-	v, _ := fieldOf(req, "authorization")
-	if !strings.HasPrefix(strings.ToLower(v), "basic ") {
-		t.skip("the client authenticated with another scheme (a key); run the client with a password to exercise Basic")
-		return
-	}
-	u, _, err := auth.ParseBasic(v[6:])
-	path, _ := fieldOf(req, ":path")
-	obs := fmt.Sprintf("Basic user %q, :path %q", u, path)
-	t.expect(err == nil && strings.Contains(path, "user="+queryEscape(u)), "Basic user-id = ?user=", obs)
 }
 
 func (t *T) clientClaims() (map[string]any, capturedRequest, bool) {

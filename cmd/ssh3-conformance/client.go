@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/ssh3-project/ssh3/conformance"
 )
 
 // ourClient finds this project's client for client-under-test mode: built
@@ -42,6 +44,15 @@ func ourClient() (bin, why string, cleanup func()) {
 		return p, "", cleanup
 	}
 	return "", "this project's client (cmd/ssh3) could not be built or found; give -client-cmd", cleanup
+}
+
+// ourTemplates are the password and UDP-forward templates of this
+// project's client bin.
+func ourTemplates(bin string) conformance.ClientTemplates {
+	return conformance.ClientTemplates{
+		Password: bin + " -insecure -profile {profile} -use-password {user}@{hostport}{path} {cmd}",
+		UDP:      bin + " -insecure -profile {profile} -i {key} -N -L udp:{lport}:{thost}:{tport} {user}@{hostport}{path}",
+	}
 }
 
 func isExec(p string) bool {

@@ -5,13 +5,17 @@
 //
 //	ssh3-conformance [-target URL -user U (-i KEY | -password-file F)]
 //	                 [-profile ssh3-alpha|rth3-00|auto] [-insecure | -ca FILE]
-//	                 [-client-cmd TEMPLATE] [-run REGEX] [-timeout D]
+//	                 [-client-cmd TEMPLATE [-client-password-cmd TEMPLATE]
+//	                 [-client-udp-cmd TEMPLATE]] [-run REGEX] [-timeout D]
 //	                 [-json FILE] [-junit FILE] [-vectors] [-slow]
 //
 // With -target the suite is the client of that server (server-under-test).
 // With -client-cmd it also listens on loopback as a server and runs the
 // client under test from the template, whose placeholders are {key},
-// {user}, {hostport}, {path}, {cmd} and {profile}. With -vectors it only
+// {user}, {hostport}, {path}, {cmd} and {profile}; -client-password-cmd
+// (a password login, the password given through SSH_ASKPASS) and
+// -client-udp-cmd (a UDP forward, with {lport}, {thost} and {tport} as
+// well) drive the scenarios -client-cmd cannot. With -vectors it only
 // replays the interop vectors of spec/vectors.
 //
 // With no -target it starts this project's server in-process on loopback
@@ -47,6 +51,7 @@ func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
 
 type flags struct {
 	target, user, key, passwordFile, profile, ca, clientCmd string
+	clientPasswordCmd, clientUDPCmd                         string
 	runRE, jsonPath, junitPath                              string
 	fixtureKeys                                             string
 	insecure, vectorsOnly, slow, quiet                      bool
@@ -66,6 +71,8 @@ func parseFlags(args []string, stderr io.Writer) (*flags, int) {
 	fs.StringVar(&f.ca, "ca", "", "verify the target against the PEM roots in `FILE`")
 	fs.StringVar(&f.fixtureKeys, "fixture-keys", "", "`DIR` of keys authorized on the target with one option each (P-AUTH-1, P-AUTH-4; see the README)")
 	fs.StringVar(&f.clientCmd, "client-cmd", "", "client under test, a `TEMPLATE` with {key} {user} {hostport} {path} {cmd} {profile}")
+	fs.StringVar(&f.clientPasswordCmd, "client-password-cmd", "", "client under test logging in with a password it reads from SSH_ASKPASS, a `TEMPLATE` with {user} {hostport} {path} {cmd} {profile} (R-3.1.1-1, H-7617-1)")
+	fs.StringVar(&f.clientUDPCmd, "client-udp-cmd", "", "client under test forwarding UDP port {lport} to {thost}:{tport} and running no command, a `TEMPLATE` with {key} {user} {hostport} {path} {profile} {lport} {thost} {tport} (X-ROB-30)")
 	fs.StringVar(&f.runRE, "run", "", "run only the checks whose ID matches `REGEX`")
 	fs.StringVar(&f.jsonPath, "json", "", "also write the report as JSON to `FILE`")
 	fs.StringVar(&f.junitPath, "junit", "", "also write the report as JUnit XML to `FILE`")
@@ -90,6 +97,10 @@ func parseFlags(args []string, stderr io.Writer) (*flags, int) {
 			fmt.Fprintf(stderr, "ssh3-conformance: -profile %q: want ssh3-alpha, rth3-00 or auto\n", f.profile)
 			return nil, 2
 		}
+	}
+	if f.clientCmd == "" && (f.clientPasswordCmd != "" || f.clientUDPCmd != "") {
+		fmt.Fprintln(stderr, "ssh3-conformance: -client-password-cmd and -client-udp-cmd need -client-cmd")
+		return nil, 2
 	}
 	if f.target != "" && f.user == "" {
 		fmt.Fprintln(stderr, "ssh3-conformance: -target needs -user")
@@ -191,6 +202,7 @@ func runLive(f *flags, sel *regexp.Regexp, stderr io.Writer) ([]*conformance.Rep
 	if f.runRE != "" {
 		cfg.Run = sel
 	}
+	tp := conformance.ClientTemplates{Password: f.clientPasswordCmd, UDP: f.clientUDPCmd}
 	if f.fixtureKeys != "" {
 		keys, err := conformance.LoadFixtures(f.fixtureKeys)
 		if err != nil {
@@ -228,6 +240,7 @@ func runLive(f *flags, sel *regexp.Regexp, stderr io.Writer) ([]*conformance.Rep
 			defer cleanup()
 			if bin != "" {
 				cfg.ClientCmd = bin + " -insecure -profile {profile} -i {key} {user}@{hostport}{path} {cmd}"
+				tp = ourTemplates(bin)
 			} else {
 				cfg.ClientSkip = why
 			}
@@ -248,7 +261,7 @@ func runLive(f *flags, sel *regexp.Regexp, stderr io.Writer) ([]*conformance.Rep
 		out = append(out, s.RunServer(ctx, p))
 	}
 	if cfg.ClientCmd != "" || cfg.ClientSkip != "" || f.target == "" {
-		out = append(out, s.RunClient(ctx)...)
+		out = append(out, s.RunClientWith(ctx, tp)...)
 	}
 	if !f.quiet {
 		fmt.Fprint(stderr, "\r\x1b[K")
