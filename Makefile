@@ -20,8 +20,9 @@ fuzz-smoke:
 fuzz:
 	$(MAKE) fuzz-smoke FUZZTIME=5m
 
+# DEMO_FLAGS: e.g. -strict (CI), -slow, -json report.json.
 demo:
-	$(GO) run ./cmd/ssh3-conformance
+	$(GO) run ./cmd/ssh3-conformance $(DEMO_FLAGS)
 
 bench:
 	$(GO) test -run=NONE -bench=. -benchmem ./wire/ ./frame/

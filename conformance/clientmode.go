@@ -239,23 +239,11 @@ func clientDefs() []def {
 // shared through the suite's cache of the main scenario).
 func cc(f func(t *T)) func(t *T) { return f }
 
-// ClientTemplates are the client-under-test templates beyond
-// [Config.ClientCmd], for the scenarios that template cannot drive.
-type ClientTemplates struct {
-	// Password logs in with a password (R-3.1.1-1, H-7617-1): {user}
-	// {hostport} {path} {cmd} {profile}. The suite gives the password
-	// through SSH_ASKPASS (with SSH_ASKPASS_REQUIRE=force and DISPLAY), as
-	// ssh(1) reads it without a terminal.
-	Password string
-	// UDP runs a UDP forward and no command (X-ROB-30): the placeholders of
-	// Password plus {key}, {lport} (the local UDP port the suite sends to),
-	// {thost} and {tport} (the forward's target).
-	UDP string
-}
-
-// templated are the checks that run one of the [ClientTemplates]; each is
-// skipped, naming the flag, when its template is empty.
-func templated(id string, tp ClientTemplates) func(t *T) {
+// templated are the checks that run one of the templates beyond
+// Config.ClientCmd (ClientPasswordCmd, ClientUDPCmd); each is skipped,
+// naming the flag, when its template is empty.
+func templated(id string, cfg *Config) func(t *T) {
+	tp := struct{ Password, UDP string }{cfg.ClientPasswordCmd, cfg.ClientUDPCmd}
 	switch {
 	case id == "R-3.1.1-1" && tp.Password != "":
 		return func(t *T) { checkClientBasic(t, tp.Password) }
@@ -272,15 +260,8 @@ func needs(flag string) func(t *T) {
 	return func(t *T) { t.skip("needs " + flag + " (a client template for this scenario)") }
 }
 
-// RunClient runs client-under-test mode in each of the client profiles,
-// with no template beyond Config.ClientCmd.
+// RunClient runs client-under-test mode in each of the client profiles.
 func (s *Suite) RunClient(ctx context.Context) []*Report {
-	return s.RunClientWith(ctx, ClientTemplates{})
-}
-
-// RunClientWith runs client-under-test mode in each of the client
-// profiles, with the templates tp for the scenarios that need them.
-func (s *Suite) RunClientWith(ctx context.Context, tp ClientTemplates) []*Report {
 	profiles := s.cfg.ClientProfiles
 	if len(profiles) == 0 {
 		if p, err := frame.ProfileByName(s.cfg.Target.Profile); err == nil {
@@ -297,7 +278,7 @@ func (s *Suite) RunClientWith(ctx context.Context, tp ClientTemplates) []*Report
 			if s.cfg.Run != nil && !s.cfg.Run.MatchString(d.ID) {
 				continue
 			}
-			if run := templated(d.ID, tp); run != nil {
+			if run := templated(d.ID, &s.cfg); run != nil {
 				d.run = run
 			}
 			if s.cfg.ClientCmd == "" && d.run != nil {
@@ -310,10 +291,9 @@ func (s *Suite) RunClientWith(ctx context.Context, tp ClientTemplates) []*Report
 			defs = append(defs, d)
 		}
 		s.mainRuns = map[string]*clientRun{}
-		for i, d := range defs {
+		for _, d := range defs {
 			c := s.runDef(ctx, p, d, "client-under-test")
 			c.Group = fmt.Sprintf("client-under-test · %s · %s", p.Name(), s.cfg.ClientCmd)
-			_ = i
 			r.Checks = append(r.Checks, c)
 		}
 		sortByRequirement(r.Checks)
@@ -532,8 +512,6 @@ func checkClientMessages(t *T) {
 func isStreamEnd(err error) bool {
 	_, reset := ResetCode(err)
 	_, closed := CloseCode(err)
-	var a interface{ Error() string }
-	_ = a
 	return reset || closed || strings.Contains(fmt.Sprint(err), "Application error") || strings.Contains(fmt.Sprint(err), "canceled")
 }
 

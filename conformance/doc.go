@@ -28,7 +28,11 @@
 // test from a command template once per scenario (clientmode.go), then
 // checks what the client sent (CONNECT fields, JWT claims and binding,
 // channel header bytes, message sizes) and how it ended (exit status,
-// connection error code, no crash).
+// connection error code, no crash). Two more templates drive what
+// [Config.ClientCmd] cannot: a password login through SSH_ASKPASS
+// ([Config.ClientPasswordCmd], clientmode_login.go, against the Basic-only
+// server of clientmode_fake.go) and a UDP forward ([Config.ClientUDPCmd],
+// clientmode_udp.go).
 //
 // [ReplayVectors] replays every vector of spec/vectors through the frame
 // package: channel headers, messages and channel requests, and datagrams

@@ -3,6 +3,7 @@ package conformance
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 )
 
@@ -73,10 +74,18 @@ func (r *Report) Summary() string {
 
 // MustFailures are the failed checks that decide the exit status: every
 // MUST row, and vector replays (which carry no level).
-func (r *Report) MustFailures() []Check {
+func (r *Report) MustFailures() []Check { return r.Failures("MUST") }
+
+// Failures are the failed checks whose level is one of levels; a check
+// without a level (a vector replay) counts as MUST.
+func (r *Report) Failures(levels ...string) []Check {
 	var out []Check
 	for _, c := range r.Checks {
-		if c.Result == Fail && (c.Level == "MUST" || c.Level == "") {
+		lvl := c.Level
+		if lvl == "" {
+			lvl = "MUST"
+		}
+		if c.Result == Fail && slices.Contains(levels, lvl) {
 			out = append(out, c)
 		}
 	}

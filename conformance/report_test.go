@@ -47,3 +47,26 @@ f2
 		t.Errorf("colour output:\n%q", b.String())
 	}
 }
+
+func TestFailures(t *testing.T) {
+	r := &conformance.Report{Checks: []conformance.Check{
+		{ID: "a", Level: "MUST", Result: conformance.Fail},
+		{ID: "b", Level: "robustness", Result: conformance.Fail},
+		{ID: "c", Level: "SHOULD", Result: conformance.Fail},
+		{ID: "d", Level: "robustness", Result: conformance.Pass},
+		{ID: "v", Result: conformance.Fail}, // a vector: no level
+	}}
+	ids := func(cs []conformance.Check) string {
+		var s []string
+		for _, c := range cs {
+			s = append(s, c.ID)
+		}
+		return strings.Join(s, ",")
+	}
+	if got := ids(r.MustFailures()); got != "a,v" {
+		t.Errorf("MustFailures = %s, want a,v", got)
+	}
+	if got := ids(r.Failures("MUST", "robustness")); got != "a,b,v" {
+		t.Errorf("strict failures = %s, want a,b,v", got)
+	}
+}

@@ -46,6 +46,15 @@ type Config struct {
 	Timeout time.Duration
 	// ClientCmd is the client-under-test template (see RunClient).
 	ClientCmd string
+	// ClientPasswordCmd logs in with a password (R-3.1.1-1, H-7617-1):
+	// {user} {hostport} {path} {cmd} {profile}. The suite gives the
+	// password through SSH_ASKPASS (with SSH_ASKPASS_REQUIRE=force and
+	// DISPLAY), as ssh(1) reads it without a terminal.
+	ClientPasswordCmd string
+	// ClientUDPCmd runs a UDP forward and no command (X-ROB-30): the
+	// placeholders of ClientPasswordCmd plus {key}, {lport} (the local UDP
+	// port the suite sends to), {thost} and {tport} (the forward's target).
+	ClientUDPCmd string
 	// ClientProfiles are the profiles to run the client in (default: the
 	// target profile, or ssh3-alpha for auto).
 	ClientProfiles []*frame.Profile

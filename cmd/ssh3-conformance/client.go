@@ -7,8 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
-
-	"github.com/ssh3-project/ssh3/conformance"
 )
 
 // ourClient finds this project's client for client-under-test mode: built
@@ -48,11 +46,9 @@ func ourClient() (bin, why string, cleanup func()) {
 
 // ourTemplates are the password and UDP-forward templates of this
 // project's client bin.
-func ourTemplates(bin string) conformance.ClientTemplates {
-	return conformance.ClientTemplates{
-		Password: bin + " -insecure -profile {profile} -use-password {user}@{hostport}{path} {cmd}",
-		UDP:      bin + " -insecure -profile {profile} -i {key} -N -L udp:{lport}:{thost}:{tport} {user}@{hostport}{path}",
-	}
+func ourTemplates(bin string) (password, udp string) {
+	return bin + " -insecure -profile {profile} -use-password {user}@{hostport}{path} {cmd}",
+		bin + " -insecure -profile {profile} -i {key} -N -L udp:{lport}:{thost}:{tport} {user}@{hostport}{path}"
 }
 
 func isExec(p string) bool {

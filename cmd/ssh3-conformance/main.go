@@ -54,7 +54,7 @@ type flags struct {
 	clientPasswordCmd, clientUDPCmd                         string
 	runRE, jsonPath, junitPath                              string
 	fixtureKeys                                             string
-	insecure, vectorsOnly, slow, quiet                      bool
+	insecure, vectorsOnly, slow, quiet, strict              bool
 	timeout                                                 time.Duration
 }
 
@@ -80,6 +80,7 @@ func parseFlags(args []string, stderr io.Writer) (*flags, int) {
 	fs.BoolVar(&f.vectorsOnly, "vectors", false, "only replay the interop vectors of spec/vectors")
 	fs.BoolVar(&f.slow, "slow", false, "also wait out the target's timeouts: its idle timeout (X-ROB-33) and the 10 s hold of unaccepted reverse and agent connections (P-G5-4, P-G6-2)")
 	fs.BoolVar(&f.quiet, "q", false, "no progress lines on stderr")
+	fs.BoolVar(&f.strict, "strict", false, "exit non-zero when a robustness row fails too, not only a MUST row")
 	if err := fs.Parse(args); err != nil {
 		return nil, 2
 	}
@@ -167,8 +168,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 	}
+	levels := []string{"MUST"}
+	if f.strict {
+		levels = append(levels, "robustness")
+	}
 	for _, r := range reports {
-		if len(r.MustFailures()) > 0 {
+		if len(r.Failures(levels...)) > 0 {
 			return 1
 		}
 	}
@@ -195,14 +200,15 @@ func runLive(f *flags, sel *regexp.Regexp, stderr io.Writer) ([]*conformance.Rep
 	cfg := conformance.Config{
 		Target: conformance.Target{URL: f.target, User: f.user, KeyFile: f.key, Profile: f.profile,
 			Insecure: f.insecure, CAFile: f.ca},
-		Timeout:   f.timeout,
-		ClientCmd: f.clientCmd,
-		Slow:      f.slow,
+		Timeout:           f.timeout,
+		ClientCmd:         f.clientCmd,
+		ClientPasswordCmd: f.clientPasswordCmd,
+		ClientUDPCmd:      f.clientUDPCmd,
+		Slow:              f.slow,
 	}
 	if f.runRE != "" {
 		cfg.Run = sel
 	}
-	tp := conformance.ClientTemplates{Password: f.clientPasswordCmd, UDP: f.clientUDPCmd}
 	if f.fixtureKeys != "" {
 		keys, err := conformance.LoadFixtures(f.fixtureKeys)
 		if err != nil {
@@ -240,7 +246,7 @@ func runLive(f *flags, sel *regexp.Regexp, stderr io.Writer) ([]*conformance.Rep
 			defer cleanup()
 			if bin != "" {
 				cfg.ClientCmd = bin + " -insecure -profile {profile} -i {key} {user}@{hostport}{path} {cmd}"
-				tp = ourTemplates(bin)
+				cfg.ClientPasswordCmd, cfg.ClientUDPCmd = ourTemplates(bin)
 			} else {
 				cfg.ClientSkip = why
 			}
@@ -261,7 +267,7 @@ func runLive(f *flags, sel *regexp.Regexp, stderr io.Writer) ([]*conformance.Rep
 		out = append(out, s.RunServer(ctx, p))
 	}
 	if cfg.ClientCmd != "" || cfg.ClientSkip != "" || f.target == "" {
-		out = append(out, s.RunClientWith(ctx, tp)...)
+		out = append(out, s.RunClient(ctx)...)
 	}
 	if !f.quiet {
 		fmt.Fprint(stderr, "\r\x1b[K")
