@@ -42,7 +42,7 @@ func authChecks() []def {
 		{ID: "X-ROB-18", Name: "NothingRunsUnauthenticated", run: checkUnauthenticatedChannel, Harmful: true},
 		{ID: "P-AUTH-1", Name: "UnsupportedKeyOptionRefused", run: checkUnsupportedOption},
 		{ID: "P-AUTH-2", Name: "BasicUserBinding", run: checkBasicOtherUser},
-		{ID: "P-AUTH-3", result: Skip, reason: "needs an OpenID Connect provider and an oidc identity line on the target", Name: "-"},
+		{ID: "P-AUTH-3", Name: "OIDCTokenBoundToConnection", run: checkOIDCBinding},
 		{ID: "P-AUTH-4", Name: "KeyOptionsHonoured", run: checkKeyOptions},
 		{ID: "P-AUTH-5", Name: "SchemeCaseInsensitive", run: checkSchemeCase},
 		{ID: "P-AUTH-6", Name: "JWTLifetimeAndKeyFit", run: checkLifetime},

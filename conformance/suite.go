@@ -40,6 +40,9 @@ type Config struct {
 	// FixtureKeys are keys authorized for the user with one option each,
 	// by Fixture name (P-AUTH-1, P-AUTH-4); see LoadFixtures.
 	FixtureKeys map[string]ssh.Signer
+	// OIDC is the suite's own OpenID provider, trusted by the target
+	// through its IdentityLine (P-AUTH-3); nil skips that row.
+	OIDC *OIDCIssuer
 	// Run selects checks by ID (nil: all).
 	Run *regexp.Regexp
 	// Timeout bounds each check (default 20 s).

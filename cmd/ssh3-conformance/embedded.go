@@ -42,9 +42,11 @@ type embedded struct {
 	// Fixtures are throwaway keys authorized with one option each
 	// (conformance.Fixtures), for P-AUTH-1 and P-AUTH-4.
 	Fixtures map[string]ssh.Signer
-	dir      string
-	srv      *server.Server
-	served   chan error
+	// OIDC is the suite's OpenID provider, trusted for the user (P-AUTH-3).
+	OIDC   *conformance.OIDCIssuer
+	dir    string
+	srv    *server.Server
+	served chan error
 }
 
 func startEmbedded() (*embedded, error) {
@@ -61,6 +63,9 @@ func startEmbedded() (*embedded, error) {
 	defer func() {
 		if !ok {
 			os.RemoveAll(dir)
+			if e.OIDC != nil {
+				e.OIDC.Close()
+			}
 		}
 	}()
 	_, priv, err := ed25519.GenerateKey(rand.Reader)
@@ -82,6 +87,10 @@ func startEmbedded() (*embedded, error) {
 	if e.Fixtures, lines, err = fixtureKeys(lines); err != nil {
 		return nil, err
 	}
+	if e.OIDC, err = conformance.StartOIDCIssuer("127.0.0.1:0", me.Username+"@ssh3-conformance.invalid"); err != nil {
+		return nil, err
+	}
+	lines = append(lines, e.OIDC.IdentityLine()+"\n"...)
 	idFile := filepath.Join(dir, "authorized_keys")
 	if err := os.WriteFile(idFile, lines, 0o600); err != nil {
 		return nil, err
@@ -119,6 +128,8 @@ func startEmbedded() (*embedded, error) {
 				}
 				return auth.DefaultIdentityFiles(u)
 			},
+			// ID tokens from the suite's own OpenID provider (P-AUTH-3).
+			OIDC:         &auth.OIDCVerifier{},
 			FailureDelay: -1,
 			// The suite provokes some hundred denials from one address;
 			// the default per-source limit would then refuse its valid
@@ -137,9 +148,11 @@ func startEmbedded() (*embedded, error) {
 	return e, nil
 }
 
-// Close stops the server and removes the key and identity file.
+// Close stops the server and the OpenID provider and removes the keys
+// and identity file.
 func (e *embedded) Close() {
 	_ = e.srv.Close()
+	e.OIDC.Close()
 	select {
 	case <-e.served:
 	case <-time.After(5 * time.Second):

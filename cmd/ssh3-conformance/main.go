@@ -53,7 +53,7 @@ type flags struct {
 	target, user, key, passwordFile, profile, ca, clientCmd string
 	clientPasswordCmd, clientUDPCmd                         string
 	runRE, jsonPath, junitPath                              string
-	fixtureKeys                                             string
+	fixtureKeys, oidcIssuer                                 string
 	insecure, vectorsOnly, slow, quiet, strict              bool
 	timeout                                                 time.Duration
 }
@@ -70,6 +70,7 @@ func parseFlags(args []string, stderr io.Writer) (*flags, int) {
 	fs.BoolVar(&f.insecure, "insecure", false, "do not verify the target's certificate")
 	fs.StringVar(&f.ca, "ca", "", "verify the target against the PEM roots in `FILE`")
 	fs.StringVar(&f.fixtureKeys, "fixture-keys", "", "`DIR` of keys authorized on the target with one option each (P-AUTH-1, P-AUTH-4; see the README)")
+	fs.StringVar(&f.oidcIssuer, "oidc-issuer", "", "run the suite's OpenID provider on `HOST:PORT` for P-AUTH-3 (it prints the authorized_identities line the target needs)")
 	fs.StringVar(&f.clientCmd, "client-cmd", "", "client under test, a `TEMPLATE` with {key} {user} {hostport} {path} {cmd} {profile}")
 	fs.StringVar(&f.clientPasswordCmd, "client-password-cmd", "", "client under test logging in with a password it reads from SSH_ASKPASS, a `TEMPLATE` with {user} {hostport} {path} {cmd} {profile} (R-3.1.1-1, H-7617-1)")
 	fs.StringVar(&f.clientUDPCmd, "client-udp-cmd", "", "client under test forwarding UDP port {lport} to {thost}:{tport} and running no command, a `TEMPLATE` with {key} {user} {hostport} {path} {profile} {lport} {thost} {tport} (X-ROB-30)")
@@ -209,6 +210,15 @@ func runLive(f *flags, sel *regexp.Regexp, stderr io.Writer) ([]*conformance.Rep
 	if f.runRE != "" {
 		cfg.Run = sel
 	}
+	if f.oidcIssuer != "" {
+		iss, err := conformance.StartOIDCIssuer(f.oidcIssuer, f.user+"@ssh3-conformance.invalid")
+		if err != nil {
+			return nil, err
+		}
+		defer iss.Close()
+		cfg.OIDC = iss
+		fmt.Fprintf(stderr, "ssh3-conformance: OpenID provider at %s; the target trusts it for %s with the authorized_identities line:\n  %s\n", iss.URL, f.user, iss.IdentityLine())
+	}
 	if f.fixtureKeys != "" {
 		keys, err := conformance.LoadFixtures(f.fixtureKeys)
 		if err != nil {
@@ -237,6 +247,9 @@ func runLive(f *flags, sel *regexp.Regexp, stderr io.Writer) ([]*conformance.Rep
 		cfg.Signer, cfg.Target.Password = e.Signer, e.Password
 		if cfg.FixtureKeys == nil {
 			cfg.FixtureKeys = e.Fixtures
+		}
+		if cfg.OIDC == nil {
+			cfg.OIDC = e.OIDC
 		}
 		if f.profile == "auto" {
 			cfg.Target.Profile = "auto"
