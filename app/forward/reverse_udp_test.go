@@ -50,22 +50,7 @@ func TestReverseUDP(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer c.Close()
-		var back atomic.Int64
-		seen := make([]atomic.Bool, total)
-		go func() {
-			buf := make([]byte, 2000)
-			for {
-				n, err := c.Read(buf)
-				if err != nil {
-					return
-				}
-				if n >= 4 {
-					if i := binary.BigEndian.Uint32(buf); int(i) < total && !seen[i].Swap(true) {
-						back.Add(1)
-					}
-				}
-			}
-		}()
+		back := countReplies(c, total)
 		msg := make([]byte, 200)
 		start := time.Now()
 		for i := range total {
@@ -77,7 +62,7 @@ func TestReverseUDP(t *testing.T) {
 				time.Sleep(time.Millisecond) // a paced sender, as real UDP traffic is
 			}
 		}
-		waitQuiet(&back, int64(total))
+		waitQuiet(back, int64(total))
 		el := time.Since(start)
 		sent, tgt, got := total, atTarget.Load(), back.Load()
 		t.Logf("%s: -R udp: sent %d, target received %d (loss %d), source received %d back (loss %d, %.2f %%) in %v; conv drops %d; client counts %v; server counts %v",

@@ -58,22 +58,7 @@ func TestUDPForward(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer c.Close()
-		var back atomic.Int64
-		seen := make([]atomic.Bool, total)
-		go func() {
-			buf := make([]byte, 2000)
-			for {
-				n, err := c.Read(buf)
-				if err != nil {
-					return
-				}
-				if n >= 4 {
-					if i := binary.BigEndian.Uint32(buf); int(i) < total && !seen[i].Swap(true) {
-						back.Add(1)
-					}
-				}
-			}
-		}()
+		back := countReplies(c, total)
 		msg := make([]byte, 200)
 		for i := range total {
 			binary.BigEndian.PutUint32(msg, uint32(i))
@@ -187,4 +172,26 @@ func receive(ch interface {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	return ch.ReceiveDatagram(ctx)
+}
+
+// countReplies counts, until c is closed, the distinct packet numbers
+// below total (each reply's first 4 bytes, big endian) that come back on c.
+func countReplies(c net.Conn, total int) *atomic.Int64 {
+	var back atomic.Int64
+	seen := make([]atomic.Bool, total)
+	go func() {
+		buf := make([]byte, 2000)
+		for {
+			n, err := c.Read(buf)
+			if err != nil {
+				return
+			}
+			if n >= 4 {
+				if i := binary.BigEndian.Uint32(buf); int(i) < total && !seen[i].Swap(true) {
+					back.Add(1)
+				}
+			}
+		}
+	}()
+	return &back
 }
