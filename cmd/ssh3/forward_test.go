@@ -75,21 +75,7 @@ func TestCLIForwards(t *testing.T) {
 			go func() { defer c.Close(); b, _ := io.ReadAll(c); _, _ = c.Write(append([]byte("got "), b...)) }()
 		}
 	}()
-	udpTarget, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer udpTarget.Close()
-	go func() {
-		buf := make([]byte, 2000)
-		for {
-			n, src, err := udpTarget.ReadFrom(buf)
-			if err != nil {
-				return
-			}
-			_, _ = udpTarget.WriteTo(buf[:n], src)
-		}
-	}()
+	udpTarget := udpEcho(t)
 	lt, lu := freePort(t, "tcp"), freePort(t, "udp")
 	args := []string{"-insecure", "-i", e.key, "-N",
 		"-L", strconv.Itoa(lt) + ":127.0.0.1:" + strconv.Itoa(tcpTarget.Addr().(*net.TCPAddr).Port),
@@ -144,21 +130,7 @@ func TestCLIForwards(t *testing.T) {
 // against the real server and carries a UDP echo from the server's side.
 func TestCLIRemoteUDP(t *testing.T) {
 	e := newEnv(t)
-	udpTarget, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer udpTarget.Close()
-	go func() {
-		buf := make([]byte, 2000)
-		for {
-			n, src, err := udpTarget.ReadFrom(buf)
-			if err != nil {
-				return
-			}
-			_, _ = udpTarget.WriteTo(buf[:n], src)
-		}
-	}()
+	udpTarget := udpEcho(t)
 	ru := freePort(t, "udp")
 	args := []string{"-insecure", "-i", e.key, "-N",
 		"-R", "udp:" + strconv.Itoa(ru) + ":127.0.0.1:" + strconv.Itoa(udpTarget.LocalAddr().(*net.UDPAddr).Port),
@@ -192,4 +164,26 @@ func TestCLIRemoteUDP(t *testing.T) {
 		}
 	}
 	t.Fatalf("-R udp: no echo; stderr %q", errb.String())
+}
+
+// udpEcho is a UDP echo on loopback, closed when the test ends (which ends
+// its goroutine).
+func udpEcho(t *testing.T) net.PacketConn {
+	t.Helper()
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = pc.Close() })
+	go func() {
+		buf := make([]byte, 2000)
+		for {
+			n, src, err := pc.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			_, _ = pc.WriteTo(buf[:n], src)
+		}
+	}()
+	return pc
 }
