@@ -271,8 +271,19 @@ func (s *Server) serveConn(qc *quic.Conn) {
 }
 
 // runHandler runs the Handler for c; when it returns, c ends.
+//
+// Add happens under mu and never once the server is closed: Shutdown's
+// Wait must not race an Add (sync.WaitGroup). A conversation established
+// while the server shuts down is ended at once instead.
 func (s *Server) runHandler(c *Conversation) {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		c.closeWith(ErrServerClosed, true)
+		return
+	}
 	s.handlers.Add(1)
+	s.mu.Unlock()
 	go func() {
 		defer s.handlers.Done()
 		defer c.Close()
