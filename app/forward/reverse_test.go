@@ -1,12 +1,8 @@
 package forward_test
 
 import (
-	"bytes"
 	"context"
-	"crypto/sha256"
 	"errors"
-	"io"
-	"math/rand/v2"
 	"net"
 	"strconv"
 	"testing"
@@ -24,16 +20,13 @@ func TestReverse(t *testing.T) {
 	f := startServer(t, forward.Policy{}, "")
 	size := bulkSize() / 4
 	profiles(t, func(t *testing.T, p *frame.Profile) {
-		target := listenTCP(t)
-		serveTCP(target, func(c net.Conn) {
-			defer c.Close()
-			h := sha256.New()
-			if _, err := io.Copy(h, c); err != nil {
-				return
-			}
-			_, _ = c.Write(h.Sum(nil))
-		})
+		target := hashingTarget(t)
 		fc, n := connect(t, f, p)
+		t.Cleanup(func() {
+			if t.Failed() {
+				t.Logf("client notes: %v", n.all())
+			}
+		})
 		rf, err := fc.ListenRemote(context.Background(), forward.Spec{Network: "tcp", Host: "127.0.0.1", Port: portOf(target.Addr())})
 		if err != nil {
 			t.Fatal(err)
@@ -43,23 +36,7 @@ func TestReverse(t *testing.T) {
 		}
 		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(rf.Port))
 		for range 3 {
-			c, err := net.Dial("tcp", addr)
-			if err != nil {
-				t.Fatal(err)
-			}
-			h := sha256.New()
-			src := io.TeeReader(io.LimitReader(&prng{r: rand.NewChaCha8([32]byte{2})}, size), h)
-			start := time.Now()
-			if _, err := io.Copy(c, src); err != nil {
-				t.Fatal(err)
-			}
-			_ = c.(*net.TCPConn).CloseWrite()
-			got, err := io.ReadAll(c)
-			c.Close()
-			if err != nil || !bytes.Equal(got, h.Sum(nil)) {
-				t.Fatalf("sha256 through -R: %x %v (notes %v)", got, err, n.all())
-			}
-			el := time.Since(start)
+			el := sendHashed(t, addr, size, 2)
 			t.Logf("%s: -R %d MiB in %v: %.1f MB/s", p, size>>20, el.Round(time.Millisecond), float64(size)/el.Seconds()/1e6)
 		}
 		// Closing the listener channel stops listening.

@@ -3,7 +3,6 @@ package forward_test
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -50,37 +49,10 @@ func TestLocalBulk(t *testing.T) {
 	f := startServer(t, forward.Policy{}, "")
 	size := bulkSize()
 	profiles(t, func(t *testing.T, p *frame.Profile) {
-		target := listenTCP(t)
-		serveTCP(target, func(c net.Conn) {
-			defer c.Close()
-			h := sha256.New()
-			if _, err := io.Copy(h, c); err != nil {
-				return
-			}
-			_, _ = c.Write(h.Sum(nil))
-		})
+		target := hashingTarget(t)
 		fc, _ := connect(t, f, p)
 		addr := localForward(t, fc, "tcp", portOf(target.Addr()))
-		c, err := net.Dial("tcp", addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
-		h := sha256.New()
-		src := io.TeeReader(io.LimitReader(&prng{r: rand.NewChaCha8([32]byte{1})}, size), h)
-		start := time.Now()
-		if _, err := io.Copy(c, src); err != nil {
-			t.Fatal(err)
-		}
-		_ = c.(*net.TCPConn).CloseWrite()
-		got, err := io.ReadAll(c)
-		if err != nil {
-			t.Fatal(err)
-		}
-		el := time.Since(start)
-		if !bytes.Equal(got, h.Sum(nil)) {
-			t.Fatalf("sha256 through the forward %x, sent %x", got, h.Sum(nil))
-		}
+		el := sendHashed(t, addr, size, 1)
 		t.Logf("%s: %d MiB in %v: %.1f MB/s", p, size>>20, el.Round(time.Millisecond), float64(size)/el.Seconds()/1e6)
 	})
 }
