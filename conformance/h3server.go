@@ -158,12 +158,14 @@ func (f *fakeServer) accept() {
 func (f *fakeServer) serve(qc *quic.Conn) {
 	ctx := qc.Context()
 	defer func() {
+		// quic-go fails the streams (ending AcceptStream below) before it
+		// cancels the connection's context with the cause, so the cause is
+		// read only once the context is done; serve returns only when the
+		// connection is ending, so this wait is short.
+		<-ctx.Done()
 		f.cap.mu.Lock()
 		f.cap.closeErr = context.Cause(ctx)
 		f.cap.mu.Unlock()
-	}()
-	go func() { // stop with the listener
-		<-ctx.Done()
 	}()
 	// SETTINGS go out once the handshake is confirmed: a client that
 	// closes before confirmation must use a transport CONNECTION_CLOSE that

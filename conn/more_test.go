@@ -23,11 +23,25 @@ func TestRetryAfterTooEarly(t *testing.T) {
 			checkLeaks(t)
 			var first atomic.Bool
 			first.Store(true)
+			// The 425 waits until the early channel has its stream: without
+			// that, a fast 425 would be retried before OpenChannel and the
+			// channel would open, correctly, on the new CONNECT.
+			opened := make(chan struct{})
 			srv := &Server{}
-			srv.testTooEarly = func() bool { return first.Swap(false) }
+			srv.testTooEarly = func() bool {
+				if !first.Swap(false) {
+					return false
+				}
+				select {
+				case <-opened:
+				case <-time.After(10 * time.Second):
+				}
+				return true
+			}
 			h := startServer(t, srv)
 			c := h.dial(p)
 			early, err := c.OpenChannel(ctxT(t), frame.ChannelSession, nil)
+			close(opened)
 			if err != nil {
 				t.Fatal(err)
 			}
