@@ -96,16 +96,7 @@ func (s *Suite) runClient(ctx context.Context, sc scenario, o runOpts) *clientRu
 	r.cap, r.cert = f.cap, cert.Certificate[0]
 	// Let the server see the client's CONNECTION_CLOSE before the fake
 	// server is closed (which would close the connection itself).
-	deadline := time.Now().Add(2 * time.Second)
-	for time.Now().Before(deadline) {
-		f.cap.mu.Lock()
-		done := f.cap.closeErr != nil
-		f.cap.mu.Unlock()
-		if done {
-			break
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	f.waitClosed(2 * time.Second)
 	return r
 }
 
@@ -750,7 +741,7 @@ func (t *T) runObservingClose(sc scenario, code uint64) (*clientRun, string, boo
 		r = t.s.runClient(t.ctx, sc, runOpts{})
 		desc, ok = t.closedWith(r, code)
 		r.cap.mu.Lock()
-		seen := r.cap.closeErr != nil
+		seen := closedByPeer(r.cap.closeErr)
 		r.cap.mu.Unlock()
 		if ok || seen {
 			break

@@ -5,18 +5,15 @@ import (
 	"context"
 	"crypto/tls"
 	"io"
-	"net"
 	"net/url"
 	"strconv"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/quic-go/quic-go"
 
 	"github.com/ssh3-project/ssh3/auth"
 	"github.com/ssh3-project/ssh3/frame"
-	"github.com/ssh3-project/ssh3/wire"
 )
 
 // loginFake is the suite's server for the password and UDP-forwarding
@@ -27,13 +24,10 @@ import (
 // `WWW-Authenticate: Basic`. It confirms session channels (output, then
 // exit-status 0) and direct-udp channels, and records every datagram.
 type loginFake struct {
-	ln       *quic.Listener
-	pc       net.PacketConn
-	Addr     string
+	*fakeListener
 	p        *frame.Profile
 	password string // "": any CONNECT gets 200
 
-	wg sync.WaitGroup
 	mu sync.Mutex // guards the fields below
 	// authz are the authorization values received, "" for none.
 	authz    []string
@@ -41,58 +35,18 @@ type loginFake struct {
 	statuses []int
 	udpOpens []string // target of each direct-udp channel
 	udpIDs   map[uint64]bool
-	conns    []*quic.Conn
 	payloads [][]byte // datagram payloads on direct-udp channels
 	closed   bool     // a connection has ended
 }
 
 func startLoginFake(cert tls.Certificate, p *frame.Profile, password string) (*loginFake, error) {
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	f := &loginFake{p: p, password: password, udpIDs: map[uint64]bool{}}
+	l, err := listenFake(cert, false, f.serve)
 	if err != nil {
 		return nil, err
 	}
-	tc := &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{"h3"}}
-	ln, err := quic.Listen(pc, tc, &quic.Config{EnableDatagrams: true, MaxIdleTimeout: 20 * time.Second})
-	if err != nil {
-		pc.Close()
-		return nil, err
-	}
-	f := &loginFake{ln: ln, pc: pc, Addr: pc.LocalAddr().String(), p: p, password: password, udpIDs: map[uint64]bool{}}
-	f.wg.Add(1)
-	go f.accept()
+	f.fakeListener = l
 	return f, nil
-}
-
-// Close stops the listener, closes every connection and waits for their
-// goroutines.
-func (f *loginFake) Close() {
-	f.ln.Close()
-	f.mu.Lock()
-	conns := f.conns
-	f.mu.Unlock()
-	for _, qc := range conns {
-		_ = qc.CloseWithError(0x100, "")
-	}
-	f.pc.Close()
-	f.wg.Wait()
-}
-
-func (f *loginFake) accept() {
-	defer f.wg.Done()
-	for {
-		qc, err := f.ln.Accept(context.Background())
-		if err != nil {
-			return
-		}
-		f.mu.Lock()
-		f.conns = append(f.conns, qc)
-		f.mu.Unlock()
-		f.wg.Add(1)
-		go func() {
-			defer f.wg.Done()
-			f.serve(qc)
-		}()
-	}
 }
 
 func (f *loginFake) serve(qc *quic.Conn) {
@@ -102,10 +56,7 @@ func (f *loginFake) serve(qc *quic.Conn) {
 		f.closed = true
 		f.mu.Unlock()
 	}()
-	if ctl, err := qc.OpenUniStream(); err == nil {
-		s := []Setting{{settingMaxFieldSection, 1 << 16}, {settingConnectProtocol, 1}, {settingH3Datagram, 1}}
-		_, _ = ctl.Write(AppendSettingsFrame(wire.AppendVarint(nil, streamTypeControl), s))
-	}
+	sendSettings(qc, defaultFakeSettings)
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	wg.Add(2)
@@ -198,11 +149,7 @@ func (f *loginFake) request(st *quic.Stream, br *bufio.Reader) {
 	if status == 401 {
 		resp = append(resp, Field{"www-authenticate", `Basic realm="ssh3-conformance", charset="UTF-8"`})
 	}
-	if f.p == frame.Alpha {
-		resp = append(resp, Field{"server", "SSH 3.0 francoismichel/ssh3 0.1.7 experimental_spec_version=alpha-00"})
-	} else {
-		resp = append(resp, Field{"remote-terminal-version", draftName})
-	}
+	resp = append(resp, versionField(f.p, ""))
 	_, _ = st.Write(EncodeHeaders(resp))
 	if status != 200 {
 		_ = st.Close()

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/quic-go/quic-go"
+
 	"github.com/ssh3-project/ssh3/frame"
 )
 
@@ -107,5 +109,69 @@ func TestFillExtraPlaceholders(t *testing.T) {
 	}
 	if _, err := s.fill("-client-udp-cmd", " ", frame.Alpha, "a", false, "u"); err == nil || !strings.Contains(err.Error(), "-client-udp-cmd") {
 		t.Errorf("empty template: %v", err)
+	}
+}
+
+// TestFakeServerRecordsClose: the scenario server records how each
+// connection ended: the client's code when the client closed it, and a
+// close that is not the peer's when the suite ended it. closedByPeer tells
+// the two apart, which is what runObservingClose retries on.
+func TestFakeServerRecordsClose(t *testing.T) {
+	cert, err := selfSigned()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name       string
+		clientCode uint64 // 0: the client leaves the connection open
+		peer       bool
+	}{
+		{"client closes with H3_DATAGRAM_ERROR", 0x33, true},
+		{"client closes with H3_NO_ERROR", 0x100, true},
+		{"suite closes", 0, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f, err := startFake(cert, scenario{profile: frame.RTH300})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			c, err := DialH3(ctx, f.Addr, &tls.Config{InsecureSkipVerify: true}, DialConfig{})
+			if err != nil {
+				f.Close()
+				t.Fatal(err)
+			}
+			// A CONNECT answered: the server's HANDSHAKE_DONE came before
+			// its 200, so a close now carries its application code (RFC
+			// 9000 §10.2.3).
+			rs, err := c.Request(ctx, []Field{{":method", "CONNECT"}, {":protocol", frame.RTH300.Protocol()}, {":scheme", "https"},
+				{":authority", f.Addr}, {":path", "/ssh3-term?user=u"}}, false)
+			if err == nil {
+				_, err = rs.ReadResponse(ctx)
+			}
+			if err != nil {
+				f.Close()
+				t.Fatal(err)
+			}
+			if tc.clientCode != 0 {
+				_ = c.QUIC.CloseWithError(quic.ApplicationErrorCode(tc.clientCode), "")
+				f.waitClosed(5 * time.Second)
+			}
+			f.Close() // waits for serve, which records the close
+			c.Close()
+			f.cap.mu.Lock()
+			got := f.cap.closeErr
+			f.cap.mu.Unlock()
+			if got == nil {
+				t.Fatal("no close recorded")
+			}
+			if closedByPeer(got) != tc.peer {
+				t.Errorf("closedByPeer(%v) = %v, want %v", got, !tc.peer, tc.peer)
+			}
+			if code, ok := CloseCode(got); tc.peer && (!ok || code != tc.clientCode) {
+				t.Errorf("CloseCode(%v) = %#x, %v; want %#x", got, code, ok, tc.clientCode)
+			}
+		})
 	}
 }

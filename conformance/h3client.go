@@ -505,6 +505,14 @@ func CloseCode(err error) (uint64, bool) {
 	return 0, false
 }
 
+// closedByPeer reports whether err is a connection close the peer sent,
+// with an application or a transport error code.
+func closedByPeer(err error) bool {
+	var ae *quic.ApplicationError
+	var te *quic.TransportError
+	return errors.As(err, &ae) && ae.Remote || errors.As(err, &te) && te.Remote
+}
+
 // IsTimeout reports whether err is a deadline or idle timeout.
 func IsTimeout(err error) bool {
 	var ne net.Error

@@ -88,13 +88,10 @@ func (c *capture) field(name string) (string, bool) {
 
 // fakeServer serves one scenario at a time.
 type fakeServer struct {
-	ln      *quic.EarlyListener
-	pc      net.PacketConn
-	Addr    string
+	*fakeListener
 	sc      scenario
 	cap     *capture
 	mu      sync.Mutex
-	wg      sync.WaitGroup
 	sent200 time.Time
 }
 
@@ -117,41 +114,30 @@ func selfSigned() (tls.Certificate, error) {
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, nil
 }
 
+// startFake serves sc on a loopback port. It takes 0-RTT, so that the
+// checks can see whether a client sends its CONNECT early.
 func startFake(cert tls.Certificate, sc scenario) (*fakeServer, error) {
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	f := &fakeServer{sc: sc, cap: &capture{}}
+	l, err := listenFake(cert, true, f.serve)
 	if err != nil {
 		return nil, err
 	}
-	tc := &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{"h3"}}
-	ln, err := quic.ListenEarly(pc, tc, &quic.Config{EnableDatagrams: true, Allow0RTT: true, MaxIdleTimeout: 20 * time.Second})
-	if err != nil {
-		pc.Close()
-		return nil, err
-	}
-	f := &fakeServer{ln: ln, pc: pc, Addr: pc.LocalAddr().String(), sc: sc, cap: &capture{}}
-	f.wg.Add(1)
-	go f.accept()
+	f.fakeListener = l
 	return f, nil
 }
 
-func (f *fakeServer) Close() {
-	f.ln.Close()
-	f.pc.Close()
-	f.wg.Wait()
-}
-
-func (f *fakeServer) accept() {
-	defer f.wg.Done()
-	for {
-		qc, err := f.ln.Accept(context.Background())
-		if err != nil {
+// waitClosed waits at most d for a connection to end, so that a close the
+// client sent is recorded before Close ends the connection itself.
+func (f *fakeServer) waitClosed(d time.Duration) {
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		f.cap.mu.Lock()
+		done := f.cap.closeErr != nil
+		f.cap.mu.Unlock()
+		if done {
 			return
 		}
-		f.wg.Add(1)
-		go func() {
-			defer f.wg.Done()
-			f.serve(qc)
-		}()
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 
@@ -178,14 +164,11 @@ func (f *fakeServer) serve(qc *quic.Conn) {
 	if f.sc.settings != nil {
 		time.Sleep(confirmDelay) // as for datagrams, below
 	}
-	ctl, err := qc.OpenUniStream()
-	if err == nil {
-		s := f.sc.settings
-		if s == nil {
-			s = []Setting{{settingMaxFieldSection, 1 << 16}, {settingConnectProtocol, 1}, {settingH3Datagram, 1}}
-		}
-		_, _ = ctl.Write(AppendSettingsFrame(wire.AppendVarint(nil, streamTypeControl), s))
+	s := f.sc.settings
+	if s == nil {
+		s = defaultFakeSettings
 	}
+	sendSettings(qc, s)
 	go f.acceptUni(qc)
 	go func() { // drain datagrams
 		for {
@@ -269,16 +252,7 @@ func (f *fakeServer) request(qc *quic.Conn, st *quic.Stream, br *bufio.Reader) {
 		time.Sleep(f.sc.delay200)
 	}
 	p := f.sc.profile
-	resp := []Field{{":status", "200"}}
-	if p == frame.Alpha {
-		sv := f.sc.serverHeader
-		if sv == "" {
-			sv = "SSH 3.0 francoismichel/ssh3 0.1.7 experimental_spec_version=alpha-00"
-		}
-		resp = append(resp, Field{"server", sv})
-	} else {
-		resp = append(resp, Field{"remote-terminal-version", draftName})
-	}
+	resp := []Field{{":status", "200"}, versionField(p, f.sc.serverHeader)}
 	f.mu.Lock()
 	f.sent200 = time.Now()
 	f.mu.Unlock()
