@@ -14,7 +14,8 @@ import (
 // X-ROB-33 to X-ROB-36.
 func lifecycleChecks() []def {
 	return []def{
-		{ID: "X-ROB-33", Name: "VanishedClientCleanedUp", run: checkVanishedClient, Harmful: true, Timeout: 90 * time.Second},
+		{ID: "X-ROB-33", Name: "VanishedClientCleanedUp", run: checkVanishedClient, Harmful: true, Timeout: 90 * time.Second,
+			SlowOnly: "waits out the target's idle timeout (30 s + grace); run with -slow"},
 		{ID: "X-ROB-34", Name: "ClosingConnectEndsOnlyIt", run: checkCloseConnect, Harmful: true, Timeout: 60 * time.Second},
 		{ID: "X-ROB-35", Name: "KilledCommandExitSignal", run: withConv(checkExitSignal), Harmful: true},
 		{ID: "X-ROB-36", Name: "StdinEOFKeepsOutput", run: withConv(checkStdinEOF)},
@@ -47,10 +48,6 @@ func (t *T) processGone(m string, wait time.Duration) (bool, string) {
 }
 
 func checkVanishedClient(t *T) {
-	if !t.s.cfg.Slow {
-		t.skip("waits out the target's idle timeout (30 s + grace); run with -slow")
-		return
-	}
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
 		t.fail("socket", err.Error())

@@ -166,9 +166,12 @@ type def struct {
 	Harmful bool          // could hurt the target: a liveness probe follows
 	Last    bool          // judges what the other checks saw: runs after all of them
 	Timeout time.Duration // overrides the per-check timeout when longer
-	run     func(t *T)
-	result  Result // for defs without run
-	reason  string
+	// SlowOnly, when set, is why the check runs only with -slow; without
+	// it the check is skipped with this reason.
+	SlowOnly string
+	run      func(t *T)
+	result   Result // for defs without run
+	reason   string
 }
 
 // serverDefs are the server-under-test checks, in report order.
@@ -282,7 +285,21 @@ func (s *Suite) runDef(ctx context.Context, p *frame.Profile, d def, mode string
 		c.Result, c.Detail = d.result, d.reason
 		return c
 	}
+	if d.SlowOnly != "" && !s.cfg.Slow {
+		c.Result, c.Detail = Skip, "skip: "+d.SlowOnly
+		return c
+	}
 	start := time.Now()
+	if d.Timeout > s.cfg.Timeout && mode == "server-under-test" {
+		// A check allowed longer than -timeout for its own waits starts only
+		// once the target has answered a valid CONNECT within -timeout: a
+		// silent or broken target costs -timeout here, not the allowance.
+		if err := s.withConv(ctx, p, func(*Conv) error { return nil }); err != nil {
+			c.Result, c.Expected, c.Observed = Fail, "a valid CONNECT gets 2xx", "setup failed within "+s.cfg.Timeout.String()+": "+Describe(err)
+			c.Seconds = time.Since(start).Round(time.Millisecond).Seconds()
+			return c
+		}
+	}
 	s.runWithTimeout(ctx, p, d, &c)
 	c.Seconds = time.Since(start).Round(time.Millisecond).Seconds()
 	if d.Harmful && (c.Result == Pass || c.Result == Fail) && mode == "server-under-test" {
@@ -318,6 +335,9 @@ func (s *Suite) runWithTimeout(ctx context.Context, p *frame.Profile, d def, c *
 	case <-done:
 	case <-time.After(limit + 3*time.Second):
 		t.mu.Lock()
+		// The check's goroutine runs on until its own waits end; what it
+		// reports then is dropped.
+		t.reported = true
 		c.Result, c.Observed = Fail, "check timed out after "+limit.String()+" (peer silent)"
 		t.mu.Unlock()
 	}
@@ -332,6 +352,21 @@ func (s *Suite) runWithTimeout(ctx context.Context, p *frame.Profile, d def, c *
 // probe is the liveness probe: a fresh connection and conversation running
 // `true`, which must exit 0.
 func (s *Suite) probe(ctx context.Context, p *frame.Profile) error {
+	return s.withConv(ctx, p, func(cv *Conv) error {
+		res := cv.Exec("true", nil)
+		if res.Err != nil {
+			return res.Err
+		}
+		if res.Status == nil || *res.Status != 0 {
+			return fmt.Errorf("`true` did not exit 0: %s", res.Summary())
+		}
+		return nil
+	})
+}
+
+// withConv runs f on a fresh connection and conversation, all of it
+// within the per-check timeout.
+func (s *Suite) withConv(ctx context.Context, p *frame.Profile, f func(*Conv) error) error {
 	pctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
 	defer cancel()
 	t := s.newT(pctx, p, &Check{})
@@ -340,14 +375,7 @@ func (s *Suite) probe(ctx context.Context, p *frame.Profile) error {
 	if err != nil {
 		return err
 	}
-	res := cv.Exec("true", nil)
-	if res.Err != nil {
-		return res.Err
-	}
-	if res.Status == nil || *res.Status != 0 {
-		return fmt.Errorf("`true` did not exit 0: %s", res.Summary())
-	}
-	return nil
+	return f(cv)
 }
 
 // IDsWithChecks is the set of IDs the suite reports, sorted.

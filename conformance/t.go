@@ -35,7 +35,9 @@ func (s *Suite) newT(ctx context.Context, p *frame.Profile, c *Check) *T {
 	return &T{ctx: ctx, s: s, p: p, c: c}
 }
 
-func (t *T) report(r Result, expected, observed string) {
+// report records the check's result; the first report wins, and none is
+// taken once runWithTimeout has given up on the check.
+func (t *T) report(r Result, expected, observed, detail string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.reported {
@@ -43,22 +45,15 @@ func (t *T) report(r Result, expected, observed string) {
 	}
 	t.reported = true
 	t.c.Result, t.c.Expected, t.c.Observed = r, expected, observed
+	if detail != "" {
+		t.c.Detail = detail
+	}
 }
 
-func (t *T) pass(expected, observed string) { t.report(Pass, expected, observed) }
-func (t *T) fail(expected, observed string) { t.report(Fail, expected, observed) }
-func (t *T) skip(reason string) {
-	t.report(Skip, "", "")
-	t.mu.Lock()
-	t.c.Detail = "skip: " + reason
-	t.mu.Unlock()
-}
-func (t *T) na(reason string) {
-	t.report(NA, "", "")
-	t.mu.Lock()
-	t.c.Detail = "n/a: " + reason
-	t.mu.Unlock()
-}
+func (t *T) pass(expected, observed string) { t.report(Pass, expected, observed, "") }
+func (t *T) fail(expected, observed string) { t.report(Fail, expected, observed, "") }
+func (t *T) skip(reason string)             { t.report(Skip, "", "", "skip: "+reason) }
+func (t *T) na(reason string)               { t.report(NA, "", "", "n/a: "+reason) }
 
 // expect passes when ok, else fails, with the same expected and observed.
 func (t *T) expect(ok bool, expected, observed string) {
