@@ -798,23 +798,22 @@ func checkClientUnexpected(t *T) {
 		return b
 	}
 	var obs, bad []string
-	r := t.s.runClient(t.ctx, scenario{profile: p, beforeExit: [][]byte{
-		msg(&frame.Success{}), msg(&frame.Failure{}), msg(&frame.UnknownRequest{RequestName: "x-probe@example.org"}),
-	}}, runOpts{})
-	obs = append(obs, "unsolicited 99, 100 and an unknown request, then output and exit-status 3 → "+r.ended())
-	if r.panicked() || r.exit == -1 {
-		bad = append(bad, "crash or hang on unsolicited replies / unknown request")
-	}
-	if t.sessionChannel(r) == nil {
-		bad = append(bad, "no session channel opened: the messages were never delivered")
-	}
-	r2 := t.s.runClient(t.ctx, scenario{profile: p, beforeExit: [][]byte{wire.AppendVarint(nil, 0x3fff)}}, runOpts{})
-	obs = append(obs, "unknown message 0x3fff → "+r2.ended())
-	if r2.panicked() || r2.exit == -1 {
-		bad = append(bad, "crash or hang on an unknown message type")
-	}
-	if t.sessionChannel(r2) == nil {
-		bad = append(bad, "no session channel opened for the unknown message")
+	for _, run := range []struct {
+		what       string // what the session gets before its output
+		beforeExit [][]byte
+	}{
+		{"unsolicited 99, 100 and an unknown request", [][]byte{
+			msg(&frame.Success{}), msg(&frame.Failure{}), msg(&frame.UnknownRequest{RequestName: "x-probe@example.org"})}},
+		{"unknown message 0x3fff", [][]byte{wire.AppendVarint(nil, 0x3fff)}},
+	} {
+		r := t.s.runClient(t.ctx, scenario{profile: p, beforeExit: run.beforeExit}, runOpts{})
+		obs = append(obs, run.what+", then output and exit-status 3 → "+r.ended())
+		if r.panicked() || r.exit == -1 {
+			bad = append(bad, "crash or hang on "+run.what)
+		}
+		if t.sessionChannel(r) == nil {
+			bad = append(bad, "no session channel opened: "+run.what+" never delivered")
+		}
 	}
 	t.verdict("no crash: at most that channel fails and the client reports it cleanly", obs, bad)
 }
