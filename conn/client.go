@@ -387,7 +387,7 @@ func (cl *clientConn) handleBidi(str *quic.Stream) {
 		resetStream(str, CodeRequestRejected)
 		return
 	}
-	r.SetLimits(hp, max)
+	r.SetLimits(hp, hp.AcceptedSize(max))
 	ch := newChannel(cl.connState, str, h, hp, false, max)
 	ch.r = r
 	c.deliver(ch)

@@ -197,7 +197,7 @@ func (c *Conversation) OpenChannel(ctx context.Context, typ string, extra frame.
 	}
 	ch := newChannel(c.cs, str, h, c.profile, true, c.maxMsg)
 	ch.pendingHeader = hb
-	ch.r = frame.NewReader(str, c.profile, c.maxMsg)
+	ch.r = frame.NewReader(str, c.profile, c.profile.AcceptedSize(c.maxMsg))
 	ch.conv = c
 	c.mu.Lock()
 	if c.err != nil {

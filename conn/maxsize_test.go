@@ -2,6 +2,7 @@ package conn
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -51,5 +52,46 @@ func TestDataBeforeConfirmation(t *testing.T) {
 	}
 	if echoed.String() != strings.Repeat("a", 2*len(sent)) {
 		t.Errorf("echo of %d bytes differs", 2*len(sent))
+	}
+}
+
+// TestReferenceOversize: the reference's full data chunks are one byte over
+// the announced maximum (30,001 of 30,000). A ssh3-alpha channel takes them
+// and nothing larger; an rth3-00 channel keeps to the maximum.
+func TestReferenceOversize(t *testing.T) {
+	checkLeaks(t)
+	h := startServer(t, &Server{})
+	for _, tc := range []struct {
+		p       *frame.Profile
+		payload int // 29995 makes a 30,001-byte message
+		ok      bool
+	}{
+		{frame.Alpha, 29995, true},
+		{frame.Alpha, 29996, false},
+		{frame.RTH300, 29995, false},
+	} {
+		rc := h.raw()
+		_, conv := rc.connect(tc.p)
+		msg := dataMsg(bytes.Repeat([]byte{'r'}, tc.payload))
+		str := rc.openStream(append(header(tc.p, conv, frame.ChannelSession, nil), msg...))
+		what := fmt.Sprintf("%v, a %d-byte message", tc.p, len(msg))
+		if !tc.ok {
+			wantCode(t, what, str, CodeExcessiveLoad)
+			continue
+		}
+		r := frame.NewReader(str, tc.p, frame.DefaultMaxMessageSize)
+		var echoed int
+		for echoed < tc.payload {
+			m, err := r.ReadMessage()
+			if err != nil {
+				t.Fatalf("%s: after %d bytes echoed: %v", what, echoed, err)
+			}
+			if d, ok := m.(*frame.Data); ok && string(d.Data) != "hello" {
+				echoed += len(d.Data)
+			}
+		}
+		if echoed != tc.payload {
+			t.Errorf("%s: %d bytes echoed, want %d", what, echoed, tc.payload)
+		}
 	}
 }

@@ -137,7 +137,7 @@ func (sc *serverConn) acceptChannel(str *quic.Stream) {
 		return
 	}
 	_ = str.SetReadDeadline(time.Time{})
-	r.SetLimits(p, max)
+	r.SetLimits(p, p.AcceptedSize(max))
 	ch := newChannel(sc.connState, str, h, p, false, max)
 	ch.r = r
 	sc.reg.route(ch)

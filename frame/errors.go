@@ -21,9 +21,15 @@ type SizeError struct {
 	What string // what was too large, e.g. "CHANNEL_DATA data"
 	Size uint64
 	Max  uint64
+	// AtLeast: Size is what had arrived when the limit was hit; the
+	// message itself is longer.
+	AtLeast bool
 }
 
 func (e *SizeError) Error() string {
+	if e.AtLeast {
+		return fmt.Sprintf("frame: %s is more than %d bytes, over the maximum of %d", e.What, e.Size, e.Max)
+	}
 	return fmt.Sprintf("frame: %s is %d bytes, over the maximum of %d", e.What, e.Size, e.Max)
 }
 

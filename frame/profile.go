@@ -20,7 +20,8 @@ type Profile struct {
 	legacyClaims           bool // JWT carries iss, aud=unused, client_id (§4.2)
 	subjectPrefix          string
 	fixedSubject           string
-	baseline               Caps // what any peer of this profile survives (§6.3)
+	baseline               Caps   // what any peer of this profile survives (§6.3)
+	oversize               uint64 // bytes past the announced maximum a peer of this profile sends (§3.5)
 }
 
 // Alpha is the ssh3-alpha profile: the byte-exact wire image of
@@ -33,6 +34,7 @@ var Alpha = &Profile{
 	legacyClaims:        true,
 	fixedSubject:        "ssh3",
 	baseline:            0,
+	oversize:            1,
 }
 
 // RTH300 is the rth3-00 profile: draft-michel-remote-terminal-http3-00 with
@@ -142,3 +144,10 @@ func (p *Profile) LegacyClaims() bool { return p.legacyClaims }
 // Baseline is what any peer of this profile is known to survive, before its
 // capabilities are detected (§6.3).
 func (p *Profile) Baseline() Caps { return p.baseline }
+
+// AcceptedSize is the largest message taken from a peer of this profile
+// when this side announced max. The reference cuts its data chunks as if
+// their length field were one byte long, so its full chunks are one byte
+// over the maximum (30,001 against 30,000, §3.5); a ssh3-alpha reader takes
+// them. What this side sends always keeps to the strict maximum.
+func (p *Profile) AcceptedSize(max uint64) uint64 { return max + p.oversize }

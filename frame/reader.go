@@ -17,6 +17,11 @@ type Reader struct {
 	err error
 }
 
+// messageSlack is how far past the maximum a Reader buffers a message, so
+// that one a little too large (a length field's worth) is read whole and
+// reported with its real size.
+const messageSlack = 32
+
 // readChunk is the least a Reader asks of the underlying stream at a time.
 const readChunk = 4096
 
@@ -101,7 +106,7 @@ func (r *Reader) ReadMessage() (Message, error) {
 		if !errors.Is(err, io.ErrUnexpectedEOF) && err != io.EOF {
 			return nil, err
 		}
-		if ferr := r.fill(int(min(r.max, 1<<30))); ferr != nil {
+		if ferr := r.fill(int(min(r.max, 1<<30)) + messageSlack); ferr != nil {
 			return nil, r.endErr(ferr, len(r.buf) > r.off, "message", r.max)
 		}
 	}
@@ -111,7 +116,7 @@ func (r *Reader) ReadMessage() (Message, error) {
 func (r *Reader) endErr(err error, partial bool, what string, limit uint64) error {
 	switch {
 	case err == errBufferFull:
-		return &SizeError{What: what, Size: uint64(len(r.buf) - r.off), Max: limit}
+		return &SizeError{What: what, Size: uint64(len(r.buf) - r.off), Max: limit, AtLeast: true}
 	case err == io.EOF && partial:
 		return &FieldError{What: what, Field: "end of stream", Err: io.ErrUnexpectedEOF}
 	}

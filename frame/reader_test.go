@@ -210,3 +210,57 @@ func TestReaderLargeMessage(t *testing.T) {
 		t.Errorf("reading a %d-byte message one byte at a time allocated %d bytes", max, a)
 	}
 }
+
+// TestReaderOversize: the reference sends full data chunks one byte over the
+// announced maximum (30,001 of 30,000); a ssh3-alpha reader limited to
+// Alpha.AcceptedSize takes them, a strict one refuses them naming the
+// message's real size, not what it had buffered.
+func TestReaderOversize(t *testing.T) {
+	const max = 30000
+	if got := frame.Alpha.AcceptedSize(max); got != max+1 {
+		t.Errorf("Alpha.AcceptedSize(%d) = %d, want %d", max, got, max+1)
+	}
+	if got := frame.RTH300.AcceptedSize(max); got != max {
+		t.Errorf("RTH300.AcceptedSize(%d) = %d, want %d", max, got, max)
+	}
+	// 405e (type 94), 80 00 75 2b (length 29995), the payload: 30,001 bytes.
+	chunk := append(wireBytes(`405e 8000752b`), bytes.Repeat([]byte{'x'}, 29995)...)
+	if len(chunk) != max+1 {
+		t.Fatalf("chunk is %d bytes", len(chunk))
+	}
+	stream := append(bytes.Clone(chunk), wireBytes(`4062 0b 657869742d737461747573 00 03`)...)
+	for name, s := range streams(stream) {
+		r := frame.NewReader(s, frame.Alpha, frame.Alpha.AcceptedSize(max))
+		m, err := r.ReadMessage()
+		if err != nil || len(m.(*frame.Data).Data) != 29995 {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if m, err := r.ReadMessage(); err != nil || !cmp.Equal(m, frame.Message(&frame.ExitStatus{Status: 3})) {
+			t.Errorf("%s: after the chunk: %#v %v", name, m, err)
+		}
+	}
+	big := func(n int) string { return string(bytes.Repeat([]byte{'y'}, n)) }
+	for _, tc := range []struct {
+		name string
+		m    frame.Message
+		want string
+	}{
+		{"one over", &frame.Data{Data: []byte(big(29995))}, "frame: CHANNEL_DATA is 30001 bytes, over the maximum of 30000"},
+		{"a length field over", &frame.Data{Data: []byte(big(29999))}, "frame: CHANNEL_DATA is 30005 bytes, over the maximum of 30000"},
+		{"a field over", &frame.Data{Data: []byte(big(40000))}, "frame: CHANNEL_DATA data is 40000 bytes, over the maximum of 30000"},
+		{"fields within, sum over", &frame.ExitSignal{Signal: "KILL", ErrorMessage: big(20000), Language: big(20000)},
+			"frame: message is more than 30032 bytes, over the maximum of 30000"},
+	} {
+		b, err := tc.m.Append(nil, frame.Alpha)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, s := range streams(b) {
+			_, err := frame.NewReader(s, frame.Alpha, max).ReadMessage()
+			var se *frame.SizeError
+			if !errors.As(err, &se) || err.Error() != tc.want {
+				t.Errorf("%s, %s: %v, want %q", tc.name, name, err, tc.want)
+			}
+		}
+	}
+}
