@@ -164,12 +164,20 @@ func (c *Conversation) ChannelCount() int {
 // OpenChannel opens a channel of type typ with the type-specific header
 // fields extra. The header is sent with the first write, read or close, so
 // the first request travels in the same packet (§3.2). On the client this
-// works before the CONNECT's response has arrived (pipelining); if the
-// response is not 2xx the channel fails with the conversation's error.
-// Servers may open channels only in ssh3-alpha (agent-connection, §5.3).
+// works before the CONNECT's response has arrived (pipelining) toward a
+// server whose SETTINGS say it holds early channels (§2.7, G17); toward any
+// other, such as the reference, which drops them, it waits for the
+// response. If the response is not 2xx the channel fails with the
+// conversation's error. Servers may open channels only in ssh3-alpha
+// (agent-connection, §5.3).
 func (c *Conversation) OpenChannel(ctx context.Context, typ string, extra frame.HeaderExtra) (*Channel, error) {
 	if c.server && !c.profile.ServerOpensChannels() {
 		return nil, ErrNotAllowed
+	}
+	if !c.server {
+		if err := c.awaitOpenable(ctx); err != nil {
+			return nil, err
+		}
 	}
 	c.mu.Lock()
 	err, estErr, n := c.err, c.estErr, len(c.channels)
@@ -212,6 +220,30 @@ func (c *Conversation) OpenChannel(ctx context.Context, typ string, extra frame.
 		c.cs.addUDP(ch)
 	}
 	return ch, nil
+}
+
+// awaitOpenable returns once a client may open a channel: when the server's
+// SETTINGS announced that it holds early channels, or once the CONNECT's
+// outcome is known. A server that sent no SETTINGS yet is not trusted with
+// early channels.
+func (c *Conversation) awaitOpenable(ctx context.Context) error {
+	ctrl := c.cs.ctrl
+	select {
+	case <-c.established:
+		return nil
+	case <-ctrl.received:
+		if ctrl.settings.EarlyChannels {
+			return nil
+		}
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case <-c.established:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // AcceptChannel returns the next channel the peer opened: client-opened

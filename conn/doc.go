@@ -28,7 +28,10 @@
 // travel in the same flight as the request (pipelining, §8.7), and
 // [Conversation.Established] reports the response. The server holds channel
 // streams that arrive before their CONNECT is answered, within caps, and
-// runs nothing before the 200 (G17). On Linux, a UDP port nobody listens
+// runs nothing before the 200 (G17); it says so in its SETTINGS
+// (SETTINGS_SSH3_EARLY_CHANNELS, §2.2). Toward a server that does not, such
+// as the reference, which drops early channels, [Conversation.OpenChannel]
+// waits for the 2xx. On Linux, a UDP port nobody listens
 // on fails the dial at once with [ErrConnectionRefused] (the ICMP port
 // unreachable is read while the handshake runs, and ignored after it).
 //

@@ -166,3 +166,46 @@ func TestDatagrams(t *testing.T) {
 		}
 	}
 }
+
+// TestNoEarlyChannelsWithoutSetting: toward a server whose SETTINGS do not
+// say it holds early channels (the reference drops them), the client opens
+// no channel before the 200; the authenticator holds the 200 until
+// OpenChannel returns or a bound passes, and no stream is ever buffered.
+// Toward a server that announces them, the same client pipelines
+// (TestPipelining).
+func TestNoEarlyChannelsWithoutSetting(t *testing.T) {
+	for _, p := range frame.Profiles() {
+		t.Run(name(p), func(t *testing.T) {
+			checkLeaks(t)
+			opened := make(chan struct{})
+			var authDone atomic.Bool
+			srv := &Server{
+				StockSettings: true,
+				Authenticator: &testAuth{hook: func(ctx context.Context, r *AuthRequest) error {
+					select {
+					case <-opened:
+						t.Error("OpenChannel returned before the 200")
+					case <-time.After(300 * time.Millisecond):
+					}
+					authDone.Store(true)
+					return nil
+				}},
+				Handler: HandlerFunc(echoHandler),
+			}
+			srv.testOnBuffered = func(*Channel) { t.Error("a channel arrived before its CONNECT was answered") }
+			h := startServer(t, srv)
+			c := h.dial(p)
+			ch, err := c.OpenChannel(ctxT(t), frame.ChannelSession, nil)
+			close(opened)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !authDone.Load() {
+				t.Error("OpenChannel returned before authentication ended")
+			}
+			if s := readData(t, ch); s != "hello" {
+				t.Errorf("first data %q", s)
+			}
+		})
+	}
+}

@@ -67,8 +67,13 @@ type Server struct {
 	MaxMessageSize          uint64 // the largest message accepted; 30000 if 0 (§3.4)
 	MaxHeaderBytes          int    // request header limit; DefaultMaxHeaderBytes if 0
 	NoWWWAuthenticate       bool   // suppress WWW-Authenticate on 401 (G15)
-	EarlyStreamTimeout      time.Duration
-	HeaderTimeout           time.Duration // bound on reading a stream's first bytes
+	// StockSettings sends SETTINGS as a stock HTTP/3 server does, without
+	// the early-channels setting (§2.7): the server is then harder to tell
+	// from a web server, and clients wait for the 200 before opening
+	// channels (one round trip more).
+	StockSettings      bool
+	EarlyStreamTimeout time.Duration
+	HeaderTimeout      time.Duration // bound on reading a stream's first bytes
 
 	QUICConfig   *quic.Config // overrides the default QUIC configuration
 	Logger       *slog.Logger // default: discard

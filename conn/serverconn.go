@@ -35,6 +35,10 @@ func (s *Server) newServerConn(qc *quic.Conn) (*serverConn, error) {
 		MaxHeaderBytes:  s.maxHeaderBytes(),
 		Logger:          s.Logger,
 	}
+	if !s.StockSettings {
+		// Clients may pipeline channels behind their CONNECT (§2.7, G17).
+		h3.AdditionalSettings = map[uint64]uint64{settingEarlyChannels: 1}
+	}
 	rc, err := h3.NewRawServerConn(qc)
 	if err != nil {
 		return nil, translate(err)

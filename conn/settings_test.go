@@ -32,6 +32,7 @@ func TestControlStream(t *testing.T) {
 	}{
 		{"quic-go server", settingsFrame(0x06, 32768, 0x33, 1, 0x08, 1), true, CodeClosedCriticalStream, true},
 		{"reference server", []byte{0x04, 0x02, 0x33, 0x01}, true, CodeClosedCriticalStream, true},
+		{"early channels", settingsFrame(0x06, 32768, 0x33, 1, 0x08, 1, settingEarlyChannels, 1), true, CodeClosedCriticalStream, true},
 		{"empty", nil, true, CodeClosedCriticalStream, false},
 		{"truncated", []byte{0x04, 0x05, 0x33}, true, CodeClosedCriticalStream, false},
 		{"first frame not SETTINGS", rawFrame(frameGoAway, []byte{0}), true, CodeMissingSettings, false},
@@ -67,8 +68,15 @@ func TestControlStream(t *testing.T) {
 	}
 	c := newControlState()
 	c.readControl(bytes.NewReader(settingsFrame(0x06, 32768, 0x33, 1, 0x08, 1)), true)
-	if !c.settings.ExtendedConnect || !c.settings.Datagrams || c.settings.Other[0x06] != 32768 {
+	if !c.settings.ExtendedConnect || !c.settings.Datagrams || c.settings.EarlyChannels || c.settings.Other[0x06] != 32768 {
 		t.Errorf("parsed %+v", c.settings)
+	}
+	for _, v := range []uint64{0, 1, 2} {
+		c = newControlState()
+		c.readControl(bytes.NewReader(settingsFrame(settingEarlyChannels, v)), true)
+		if c.settings.EarlyChannels != (v == 1) {
+			t.Errorf("early channels = %d parsed as %v", v, c.settings.EarlyChannels)
+		}
 	}
 	c = newControlState()
 	c.readControl(bytes.NewReader(append(settingsFrame(), goAway...)), true)

@@ -46,6 +46,9 @@ type Config struct {
 	LookupAccount func(name string) (*session.Account, error)
 	// NoWWWAuthenticate omits WWW-Authenticate from 401s (G15).
 	NoWWWAuthenticate bool
+	// StockSettings leaves the early-channels setting out of SETTINGS
+	// (spec/SPEC.md §2.2): clients then wait for the 200.
+	StockSettings bool
 	// Forwarding says which forwarding is allowed; the zero value allows
 	// all of it, subject to each key's authorized_keys options.
 	Forwarding forward.Policy
@@ -106,6 +109,7 @@ func New(cfg Config) *Server {
 		Logger:        log,
 
 		NoWWWAuthenticate: cfg.NoWWWAuthenticate,
+		StockSettings:     cfg.StockSettings,
 	}
 	s.Handle(frame.ChannelSession, s.serveSession)
 	s.registerForwarding()

@@ -25,6 +25,7 @@ type config struct {
 	envAllow           string
 	subsystems         multiFlag
 	noWWWAuthenticate  bool
+	stockSettings      bool
 	shutdownGrace      string
 	authorizedFiles    string
 	disableForwarding  string
@@ -55,6 +56,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.profile, "profile", "both", "wire profiles to serve: both, ssh3-alpha or rth3-00")
 	fs.StringVar(&c.envAllow, "env-allow", "LANG,LC_*", "comma-separated `names` (globs) clients may set with env requests")
 	fs.Var(&c.subsystems, "subsystem", "`name=command` serving a subsystem (repeatable)")
+	fs.BoolVar(&c.stockSettings, "stock-settings", false, "send HTTP/3 SETTINGS as a stock server does, without announcing that early channels are held (clients then take one round trip more)")
 	fs.BoolVar(&c.noWWWAuthenticate, "no-www-authenticate", false, "omit WWW-Authenticate from 401 responses (as the original server does)")
 	fs.StringVar(&c.shutdownGrace, "shutdown-grace", "10s", "how long SIGTERM waits for sessions before closing them")
 	fs.StringVar(&c.authorizedFiles, "authorized-keys", "%h/.ssh3/authorized_identities,%h/.ssh/authorized_keys",

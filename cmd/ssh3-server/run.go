@@ -62,6 +62,7 @@ func serve(c *config, log *slog.Logger) error {
 		TLSConfig: tlsConf, Path: c.urlPath, Profiles: profiles, Logger: log,
 		EnvAllow: splitList(c.envAllow), Subsystems: map[string]string{},
 		NoWWWAuthenticate: c.noWWWAuthenticate,
+		StockSettings:     c.stockSettings,
 		AuthorizedFiles:   splitList(c.authorizedFiles),
 	}
 	if cfg.Forwarding, err = forwardingPolicy(c.disableForwarding); err != nil {
