@@ -66,7 +66,9 @@ var ErrRefused = errors.New("session: request refused")
 // Serve runs a session channel to its end: it answers requests, starts the
 // command, relays its input and output, reports its exit, and cleans up
 // after a client that goes away. It returns when the command's end has
-// been reported (nil) or the channel failed.
+// been reported (nil) or the channel failed; toward a peer without the
+// half-close capability, only once the peer has ended the channel too (or
+// ctx ended).
 func Serve(ctx context.Context, ch Channel, cfg *Config) error {
 	s := &server{cfg: cfg, ch: ch, w: &writer{ch: ch}, log: cfg.Logger,
 		env: map[string]string{}, done: make(chan struct{})}
@@ -104,11 +106,27 @@ func Serve(ctx context.Context, ch Channel, cfg *Config) error {
 			}
 			return err
 		case <-s.done:
+			s.linger(ctx, readErr)
 			return nil
 		case <-ctx.Done():
 			s.hangup()
 			return ctx.Err()
 		}
+	}
+}
+
+// linger keeps the channel open once the exit has been reported, toward a
+// peer that did not announce the half-close capability, until the peer ends
+// the channel or the conversation ends. The reference never ends the
+// session channel itself, and its client reads a byte at a time and loses
+// the exit status's last byte when the FIN arrives with it (§6.1).
+func (s *server) linger(ctx context.Context, readErr <-chan error) {
+	if s.w.peer().MayHalfClose() {
+		return
+	}
+	select {
+	case <-readErr:
+	case <-ctx.Done():
 	}
 }
 
@@ -333,7 +351,9 @@ func (s *server) run() {
 	} else if _, err := s.sendExit(ExitMessage(ps)); err != nil {
 		s.log.Debug("session: reporting exit failed", "err", err)
 	}
-	_ = s.ch.CloseWrite()
+	if s.w.peer().MayHalfClose() {
+		_ = s.ch.CloseWrite()
+	}
 	close(s.done)
 }
 

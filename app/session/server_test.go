@@ -23,6 +23,12 @@ type fakeChannel struct {
 	peer frame.Peer
 	max  uint64
 
+	// keepOnExit: the client does not end its side when the exit arrives
+	// (by default it does, as every client does once it has the exit).
+	keepOnExit bool
+	ended      chan struct{} // closed when the client ends its side
+	endOnce    sync.Once
+
 	mu     sync.Mutex
 	out    []frame.Message
 	closed bool // CloseWrite was called
@@ -30,9 +36,12 @@ type fakeChannel struct {
 }
 
 func newFakeChannel(p *frame.Profile, caps frame.Caps) *fakeChannel {
-	return &fakeChannel{in: make(chan frame.Message, 64), fail: make(chan error, 1),
+	return &fakeChannel{in: make(chan frame.Message, 64), fail: make(chan error, 1), ended: make(chan struct{}),
 		peer: frame.NewPeer(p, caps), max: 1024, notify: make(chan struct{}, 1)}
 }
+
+// end ends the client's side: the session reads EOF once its queue is empty.
+func (f *fakeChannel) end() { f.endOnce.Do(func() { close(f.ended) }) }
 
 func (f *fakeChannel) ReadMessage() (frame.Message, error) {
 	select {
@@ -43,6 +52,8 @@ func (f *fakeChannel) ReadMessage() (frame.Message, error) {
 		return m, nil
 	case err := <-f.fail:
 		return nil, err
+	case <-f.ended:
+		return nil, io.EOF
 	}
 }
 
@@ -62,6 +73,12 @@ func (f *fakeChannel) WriteMessage(m frame.Message) error {
 	select {
 	case f.notify <- struct{}{}:
 	default:
+	}
+	switch dup.(type) {
+	case *frame.ExitStatus, *frame.ExitSignal:
+		if !f.keepOnExit {
+			f.end()
+		}
 	}
 	return nil
 }
@@ -151,8 +168,66 @@ func TestServeExecBothProfiles(t *testing.T) {
 			if d := cmp.Diff(want, r.replies); d != "" {
 				t.Errorf("replies (-want +got):\n%s", d)
 			}
-			if !ch.closed {
-				t.Error("no FIN after the exit status")
+			// A FIN follows the exit only toward a peer that can take it
+			// (TestServeExitTowardReference).
+			if ch.closed != ch.peer.MayHalfClose() {
+				t.Errorf("FIN after the exit status: %v, want %v", ch.closed, ch.peer.MayHalfClose())
+			}
+		})
+	}
+}
+
+// TestServeExitTowardReference: toward a ssh3-alpha peer that announced no
+// half-close capability (the reference client), the exit status is not
+// followed by a FIN, and the session holds the channel until the client
+// ends it: the reference client loses the status's last byte when the FIN
+// arrives with it. A peer that announced the capability gets the FIN.
+func TestServeExitTowardReference(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		caps frame.Caps
+		fin  bool
+	}{
+		{"reference", 0, false},
+		{"half-close announced", frame.CapEOF, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ch := newFakeChannel(frame.Alpha, tc.caps)
+			ch.keepOnExit = true
+			ch.in <- &frame.Exec{Command: "exit 3"}
+			done := serve(t, ch, &Config{})
+			if tc.fin {
+				if err := wait(t, done); err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				for ch.result().exit == nil {
+					select {
+					case <-ch.notify:
+					case err := <-done:
+						t.Fatalf("session ended before the exit was reported: %v", err)
+					case <-time.After(20 * time.Second):
+						t.Fatal("no exit reported")
+					}
+				}
+				select {
+				case err := <-done:
+					t.Fatalf("session ended before the client ended the channel: %v", err)
+				default:
+				}
+				ch.end()
+				if err := wait(t, done); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if d := cmp.Diff(frame.Request(&frame.ExitStatus{Status: 3}), ch.result().exit); d != "" {
+				t.Errorf("exit (-want +got):\n%s", d)
+			}
+			ch.mu.Lock()
+			closed := ch.closed
+			ch.mu.Unlock()
+			if closed != tc.fin {
+				t.Errorf("FIN after the exit status: %v, want %v", closed, tc.fin)
 			}
 		})
 	}
