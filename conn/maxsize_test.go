@@ -55,19 +55,19 @@ func TestDataBeforeConfirmation(t *testing.T) {
 	}
 }
 
-// TestReferenceOversize: the reference's full data chunks are one byte over
-// the announced maximum (30,001 of 30,000). A ssh3-alpha channel takes them
+// TestReferenceOversize: the reference's full data chunks are 3 bytes over
+// the announced maximum (30,003 of 30,000). A ssh3-alpha channel takes them
 // and nothing larger; an rth3-00 channel keeps to the maximum.
 func TestReferenceOversize(t *testing.T) {
 	checkLeaks(t)
 	h := startServer(t, &Server{})
 	for _, tc := range []struct {
 		p       *frame.Profile
-		payload int // 29995 makes a 30,001-byte message
+		payload int // 29997 makes a 30,003-byte message
 		ok      bool
 	}{
-		{frame.Alpha, 29995, true},
-		{frame.Alpha, 29996, false},
+		{frame.Alpha, 29997, true},
+		{frame.Alpha, 29998, false},
 		{frame.RTH300, 29995, false},
 	} {
 		rc := h.raw()

@@ -34,7 +34,7 @@ var Alpha = &Profile{
 	legacyClaims:        true,
 	fixedSubject:        "ssh3",
 	baseline:            0,
-	oversize:            1,
+	oversize:            3,
 }
 
 // RTH300 is the rth3-00 profile: draft-michel-remote-terminal-http3-00 with
@@ -147,7 +147,8 @@ func (p *Profile) Baseline() Caps { return p.baseline }
 
 // AcceptedSize is the largest message taken from a peer of this profile
 // when this side announced max. The reference cuts its data chunks as if
-// their length field were one byte long, so its full chunks are one byte
-// over the maximum (30,001 against 30,000, §3.5); a ssh3-alpha reader takes
-// them. What this side sends always keeps to the strict maximum.
+// their length field were one byte long, so a full chunk is over the
+// maximum by the rest of that field: 3 bytes at 30,000 (a 4-byte length,
+// 30,003 bytes in all), 1 at 1,024 (§3.5). A ssh3-alpha reader takes them.
+// What this side sends always keeps to the strict maximum.
 func (p *Profile) AcceptedSize(max uint64) uint64 { return max + p.oversize }
