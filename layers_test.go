@@ -34,6 +34,8 @@ var layerRules = []rule{
 	{From: "conn", Deny: []string{"app", "cmd", "auth", "conformance"}},
 	{From: "app", Deny: []string{"cmd", "conformance"}},
 	{From: "conformance", Deny: []string{"app", "cmd"}},
+	// interop drives the binaries only: nothing of this module.
+	{From: "interop", Deny: []string{"wire", "frame", "spec", "auth", "conn", "app", "cmd", "conformance", "bench"}},
 	{From: "", Deny: []string{"cmd"}}, // nothing imports cmd; fuzz and bench may import anything else
 }
 
