@@ -19,8 +19,8 @@ import (
 type pair struct {
 	client impl
 	server *server
-	// target is the server of the client's own implementation: the far
-	// end of a jump chain through server.
+	// target is the server of the client's own implementation, for jump
+	// chains that mix the two.
 	target *server
 }
 
@@ -43,7 +43,8 @@ var cells = []cell{
 	{"agent forwarding (ssh-add -l)", agentCell},
 	{"TCP forward, 5 MB each way", tcpCell},
 	{"UDP forward, 50 datagrams", udpCell},
-	{"proxy jump (mixed chain)", jumpCell},
+	{"proxy jump: through the server to the client's own", func(ctx context.Context, w *world, p pair) error { return jumpCell(ctx, w, p, p.server, p.target) }},
+	{"proxy jump: through the client's own to the server", func(ctx context.Context, w *world, p pair) error { return jumpCell(ctx, w, p, p.target, p.server) }},
 }
 
 func execCell(ctx context.Context, w *world, p pair, status int) error {
@@ -296,11 +297,11 @@ func udpCell(ctx context.Context, w *world, p pair) error {
 	return nil
 }
 
-// jumpCell: the client reaches the server of its own implementation
-// through the other's server (ours through the original, the original
-// through ours).
-func jumpCell(ctx context.Context, w *world, p pair) error {
-	r, err := run(p.client, w.clientCmd(ctx, p.client, p.target, opts{jump: p.server}, "echo jumped; exit 4"), nil)
+// jumpCell: the client reaches target through jump; the matrix mixes the
+// implementations both ways (ours through the original to ours, ours
+// through ours to the original, and the same for the original's client).
+func jumpCell(ctx context.Context, w *world, p pair, jump, target *server) error {
+	r, err := run(p.client, w.clientCmd(ctx, p.client, target, opts{jump: jump}, "echo jumped; exit 4"), nil)
 	switch {
 	case err != nil:
 		return err
