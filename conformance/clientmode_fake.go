@@ -215,9 +215,12 @@ func (f *loginFake) channel(st *quic.Stream, br *bufio.Reader) {
 }
 
 // session answers the client's exec or shell with output and exit-status
-// 0, then FIN.
+// 0, then FIN. Without a password (the UDP forward's fake) it answers
+// nothing and holds the session until the client ends it: the original
+// ends its forwards with its session.
 func (f *loginFake) session(st *quic.Stream, r *frame.Reader, p *frame.Profile, msg func(frame.Message) []byte) {
-	for {
+	started := false
+	for !started || f.password == "" {
 		m, err := r.ReadMessage()
 		if err != nil {
 			return
@@ -230,7 +233,7 @@ func (f *loginFake) session(st *quic.Stream, r *frame.Reader, p *frame.Profile, 
 			_, _ = st.Write(msg(&frame.Success{}))
 		}
 		if n := req.Name(); n == frame.ReqExec || n == frame.ReqShell {
-			break
+			started = true
 		}
 	}
 	out := msg(&frame.Data{Data: []byte("conformance-output\n")})

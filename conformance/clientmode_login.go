@@ -88,8 +88,11 @@ func (t *T) passwordRun(tmpl, user string) (*clientRun, *loginFake, string) {
 	if err != nil {
 		return &clientRun{startErr: err}, f, password
 	}
-	env := []string{"SSH_ASKPASS=" + askpass, "SSH_ASKPASS_REQUIRE=force", "DISPLAY=:0"}
 	// A third of the check's time: H-7617-1 makes two runs.
+	if t.s.cfg.ClientPasswordTTY {
+		return runPTY(t.ctx, args, home, nil, password, t.s.cfg.Timeout/3), f, password
+	}
+	env := []string{"SSH_ASKPASS=" + askpass, "SSH_ASKPASS_REQUIRE=force", "DISPLAY=:0"}
 	return runProcess(t.ctx, args, home, env, nil, t.s.cfg.Timeout/3), f, password
 }
 

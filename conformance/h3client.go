@@ -16,6 +16,7 @@ import (
 
 	"github.com/quic-go/qpack"
 	"github.com/quic-go/quic-go"
+	"github.com/quic-go/quic-go/qlog"
 
 	"github.com/ssh3-project/ssh3/wire"
 )
@@ -135,7 +136,17 @@ type Response struct {
 	Status int
 	Header http.Header
 	Body   []byte
+	// BodyOpen is set when the body ended without a FIN: the peer sent
+	// its Content-Length's worth, or went quiet for bodyGrace (the
+	// original's hijacked streams never end a refusal's stream).
+	BodyOpen bool
 }
+
+// bodyGrace is how long a refusal's body may pause without a FIN before the
+// suite takes what it has: the answer is the status, and a peer that keeps
+// the stream open must not eat the check's time (each later case of the
+// check would otherwise start after the deadline).
+const bodyGrace = 2 * time.Second
 
 // HeaderNames is the sorted, comma-joined set of header names.
 func (r *Response) HeaderNames() string {
@@ -210,6 +221,7 @@ func DialH3(ctx context.Context, addr string, tlsConf *tls.Config, cfg DialConfi
 		MaxIdleTimeout:     idle,
 		KeepAlivePeriod:    idle / 3,
 		MaxIncomingStreams: -1,
+		Tracer:             qlog.DefaultConnectionTracer, // nil trace unless QLOGDIR is set
 	}
 	if cfg.AllowServerBidi {
 		qcfg.MaxIncomingStreams = 10
@@ -423,27 +435,43 @@ func (r *ReqStream) ReadResponse(ctx context.Context) (*Response, error) {
 			continue
 		}
 		if resp.Status < 200 || resp.Status >= 300 {
-			resp.Body, _ = r.readBody()
+			resp.Body, resp.BodyOpen = r.readBody(ctx, contentLength(resp.Header))
 		}
 		return resp, nil
 	}
 }
 
-func (r *ReqStream) readBody() ([]byte, error) {
-	var body []byte
-	for len(body) < maxResponseFrame {
+// readBody reads DATA frames until FIN, until want bytes (want ≥ 0, from
+// Content-Length), or until the peer pauses for bodyGrace; open reports that
+// no FIN was seen. ReadResponse clears the read deadline it leaves.
+func (r *ReqStream) readBody(ctx context.Context, want int) (body []byte, open bool) {
+	for len(body) < maxResponseFrame && (want < 0 || len(body) < want) {
+		dl := time.Now().Add(bodyGrace)
+		if cd, ok := ctx.Deadline(); ok && cd.Before(dl) {
+			dl = cd
+		}
+		_ = r.SetReadDeadline(dl)
 		typ, payload, err := readFrame(r.Stream)
 		if err == io.EOF {
-			return body, nil
+			return body, false
 		}
 		if err != nil {
-			return body, err
+			return body, true
 		}
 		if typ == h3FrameData {
 			body = append(body, payload...)
 		}
 	}
-	return body, nil
+	return body, true
+}
+
+// contentLength is the header's Content-Length, or -1.
+func contentLength(h http.Header) int {
+	n, err := strconv.Atoi(h.Get("content-length"))
+	if err != nil || n < 0 {
+		return -1
+	}
+	return n
 }
 
 // Describe renders an error the way reports show it: a stream reset or a

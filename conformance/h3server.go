@@ -368,7 +368,31 @@ func (f *fakeServer) channel(qc *quic.Conn, st *quic.Stream, br *bufio.Reader) {
 		}
 	}
 	_, _ = st.Write(out)
-	_ = st.Close()
+	if f.sc.noExit || f.clientHalfCloses() {
+		_ = st.Close()
+	}
+	// Else the channel stays open until the connection ends, as the
+	// original's server keeps it: its client loses the exit-status's last
+	// byte when a FIN comes with it (conversation.go:263-270), and the
+	// checks judge the exit status, not how the client copes with a FIN.
+}
+
+// clientHalfCloses reports whether the client's CONNECT announced the
+// half-close capability (frame.Peer.MayHalfClose): rth3-00 has it by
+// default, a ssh3-alpha client only with caps=eof.
+func (f *fakeServer) clientHalfCloses() bool {
+	p := f.sc.profile
+	f.cap.mu.Lock()
+	defer f.cap.mu.Unlock()
+	for i := len(f.cap.requests) - 1; i >= 0; i-- {
+		for _, fl := range f.cap.requests[i].fields {
+			if fl.Name == p.RequestVersionHeader() {
+				v, err := p.AcceptVersion(fl.Value, true)
+				return err == nil && v.Caps.Has(frame.CapEOF)
+			}
+		}
+	}
+	return p == frame.RTH300
 }
 
 // confirmDelay is how long the fake server lets a client confirm the

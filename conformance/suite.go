@@ -54,6 +54,17 @@ type Config struct {
 	// password through SSH_ASKPASS (with SSH_ASKPASS_REQUIRE=force and
 	// DISPLAY), as ssh(1) reads it without a terminal.
 	ClientPasswordCmd string
+	// ClientPasswordTTY gives ClientPasswordCmd the password at its
+	// terminal's prompt instead of through SSH_ASKPASS: the client runs
+	// with a pty as its controlling terminal, as a client that reads
+	// passwords only from a terminal (the original's term.ReadPassword)
+	// needs.
+	ClientPasswordTTY bool
+	// ClientHomeFromUserDB says that the client finds its home directory
+	// in the user database, not in $HOME (the original does): the
+	// known_hosts the suite writes under its temporary $HOME never reaches
+	// it, so the rows that pin a certificate there are n/a.
+	ClientHomeFromUserDB bool
 	// ClientUDPCmd runs a UDP forward and no command (X-ROB-30): the
 	// placeholders of ClientPasswordCmd plus {key}, {lport} (the local UDP
 	// port the suite sends to), {thost} and {tport} (the forward's target).
@@ -169,9 +180,13 @@ type def struct {
 	// SlowOnly, when set, is why the check runs only with -slow; without
 	// it the check is skipped with this reason.
 	SlowOnly string
-	run      func(t *T)
-	result   Result // for defs without run
-	reason   string
+	// SilenceOK is set on checks whose evidence is that the target does
+	// not answer a request in time; any other check that saw a request go
+	// unanswered cannot pass (T.silent).
+	SilenceOK bool
+	run       func(t *T)
+	result    Result // for defs without run
+	reason    string
 }
 
 // serverDefs are the server-under-test checks, in report order.
@@ -260,14 +275,36 @@ func (s *Suite) runAll(ctx context.Context, p *frame.Profile, defs []def, mode s
 		}()
 	}
 	wg.Wait()
+	deadAfter := "" // the check after which the target was found dead
 	for _, last := range []bool{false, true} {
 		for i, d := range defs {
-			if d.Harmful && !d.Last && !last || d.Last && last {
-				out[i] = s.runDef(ctx, p, d, mode)
+			if !(d.Harmful && !d.Last && !last || d.Last && last) {
+				continue
+			}
+			if deadAfter != "" && mode == "server-under-test" {
+				if err := s.probe(ctx, p); err != nil {
+					out[i] = s.notRunDead(p, d, deadAfter, err)
+					continue
+				}
+				deadAfter = "" // restarted
+			}
+			out[i] = s.runDef(ctx, p, d, mode)
+			if out[i].Liveness == "dead" {
+				deadAfter = d.ID
 			}
 		}
 	}
 	return out
+}
+
+// notRunDead is the row of a check not run because the target has stayed
+// dead since the check deadAfter: its failure would be the earlier
+// check's, not its own.
+func (s *Suite) notRunDead(p *frame.Profile, d def, deadAfter string, err error) Check {
+	req := s.reqs[d.ID]
+	return Check{ID: d.ID, Level: req.Level, Profile: p.Name(), Name: d.Name,
+		Group: fmt.Sprintf("server-under-test · %s · %s", p.Name(), s.cfg.Target.URL), Layer: req.Section,
+		Result: Skip, Detail: fmt.Sprintf("skip: not run: the target has been dead since %s (liveness probe: %s); restart it and run this row again with -run", deadAfter, Describe(err))}
 }
 
 func (s *Suite) runDef(ctx context.Context, p *frame.Profile, d def, mode string) Check {
@@ -321,6 +358,7 @@ func (s *Suite) runWithTimeout(ctx context.Context, p *frame.Profile, d def, c *
 	cctx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
 	t := s.newT(cctx, p, c)
+	t.silenceOK = d.SilenceOK
 	done := make(chan struct{})
 	go func() {
 		defer close(done)

@@ -25,10 +25,17 @@ type T struct {
 	s   *Suite
 	p   *frame.Profile
 
-	mu       sync.Mutex // guards c and closers
+	mu       sync.Mutex // guards c, closers, reported and silent
 	c        *Check
 	closers  []func()
 	reported bool
+	// silent lists the requests of the check the target never answered
+	// within the check's time. A pass resting on them would rest on
+	// silence (a slow machine, a wedged target), so report makes it an
+	// inconclusive skip unless silenceOK (the check's def says silence is
+	// its evidence).
+	silent    []string
+	silenceOK bool
 }
 
 func (s *Suite) newT(ctx context.Context, p *frame.Profile, c *Check) *T {
@@ -44,6 +51,9 @@ func (t *T) report(r Result, expected, observed, detail string) {
 		return
 	}
 	t.reported = true
+	if r == Pass && len(t.silent) > 0 && !t.silenceOK {
+		r, detail = Skip, fmt.Sprintf("skip: inconclusive: the target did not answer %s within the check's time, and the pass would rest on that silence", strings.Join(t.silent, ", "))
+	}
 	t.c.Result, t.c.Expected, t.c.Observed = r, expected, observed
 	if detail != "" {
 		t.c.Detail = detail
@@ -98,6 +108,9 @@ func (t *T) sub(d time.Duration) (context.Context, context.CancelFunc) {
 // dial opens a raw HTTP/3 connection to the target, closed at cleanup.
 func (t *T) dial(cfg DialConfig) (*H3Conn, error) {
 	c, err := DialH3(t.ctx, t.s.addr, t.s.tls, cfg)
+	if IsTimeout(err) {
+		t.noteSilent("a handshake")
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -178,11 +191,41 @@ func (cv *Conv) ID() uint64 { return cv.Req.ID() }
 // request sends fields on a fresh stream of c and reads the response.
 func (t *T) request(c *H3Conn, fields []Field) (*ReqStream, *Response, error) {
 	rs, err := c.Request(t.ctx, fields, false)
+	if IsTimeout(err) {
+		t.noteSilent(requestLabel(fields))
+	}
 	if err != nil {
 		return nil, nil, err
 	}
 	resp, err := rs.ReadResponse(t.ctx)
+	if IsTimeout(err) {
+		t.noteSilent(requestLabel(fields))
+	}
 	return rs, resp, err
+}
+
+// noteSilent records a request the target left unanswered.
+func (t *T) noteSilent(what string) {
+	t.mu.Lock()
+	t.silent = append(t.silent, what)
+	t.mu.Unlock()
+}
+
+// requestLabel names a request by its method and path for reports.
+func requestLabel(fields []Field) string {
+	var m, p string
+	for _, f := range fields {
+		switch f.Name {
+		case ":method":
+			m = f.Value
+		case ":path":
+			p = f.Value
+		}
+	}
+	if i := strings.IndexByte(p, '?'); i >= 0 {
+		p = p[:i]
+	}
+	return strings.TrimSpace("a " + m + " " + p)
 }
 
 // connectOn sends a valid CONNECT on c and reads the answer.
@@ -455,8 +498,18 @@ type ExecResult struct {
 	Signal    string
 	Replies   []frame.MsgType
 	Msgs      []frame.Message
-	Err       error // how the stream ended if not by FIN
+	Err       error // how the stream ended if not by FIN or an exit message
+	// NoFIN is set when the stream was still open tailGrace after the
+	// exit-status or exit-signal that ended the command: the original never
+	// ends the session channel after one, and the requirement names the
+	// exit message, not the FIN, as the end of the command.
+	NoFIN bool
 }
+
+// tailGrace is how long Collect waits, after the exit message, for the FIN
+// or a late message; what it sees in that time is reported, and a peer that
+// sends nothing more is not held to the check's time limit.
+const tailGrace = 500 * time.Millisecond
 
 // Summary describes the result for reports.
 func (r *ExecResult) Summary() string {
@@ -482,9 +535,12 @@ func (r *ExecResult) Summary() string {
 	if r.Signal != "" {
 		parts = append(parts, "exit-signal "+r.Signal)
 	}
-	if r.Err != nil {
+	switch {
+	case r.Err != nil:
 		parts = append(parts, "ended: "+Describe(r.Err))
-	} else {
+	case r.NoFIN:
+		parts = append(parts, "no FIN after the exit message")
+	default:
 		parts = append(parts, "FIN")
 	}
 	return strings.Join(parts, ", ")
@@ -497,7 +553,8 @@ func trunc(s string, n int) string {
 	return s
 }
 
-// Collect reads messages until FIN or an error.
+// Collect reads messages until FIN or an error, or until tailGrace after an
+// exit-status or exit-signal without anything more.
 func (ch *Chan) Collect() *ExecResult { return ch.collectWith(nil) }
 
 // collectWith is Collect that also shows each message to each, as it
@@ -505,8 +562,12 @@ func (ch *Chan) Collect() *ExecResult { return ch.collectWith(nil) }
 func (ch *Chan) collectWith(each func(frame.Message)) *ExecResult {
 	r := &ExecResult{}
 	for {
-		m, err := ch.Read()
+		m, err := ch.readAfterExit(r)
 		if err == io.EOF {
+			return r
+		}
+		if r.exited() && IsTimeout(err) && ch.t.ctx.Err() == nil {
+			r.NoFIN = true
 			return r
 		}
 		if err != nil {
@@ -535,6 +596,26 @@ func (ch *Chan) collectWith(each func(frame.Message)) *ExecResult {
 			r.Replies = append(r.Replies, m.Type())
 		}
 	}
+}
+
+// exited reports whether an exit-status or exit-signal has arrived.
+func (r *ExecResult) exited() bool { return r.Status != nil || r.Signal != "" }
+
+// readAfterExit is Read, bounded by tailGrace once r has its exit message.
+func (ch *Chan) readAfterExit(r *ExecResult) (frame.Message, error) {
+	if !r.exited() {
+		return ch.Read()
+	}
+	dl := time.Now().Add(tailGrace)
+	if cd, ok := ch.t.ctx.Deadline(); ok && cd.Before(dl) {
+		dl = cd
+	}
+	_ = ch.St.SetReadDeadline(dl)
+	m, err := ch.R.ReadMessage()
+	if err == nil {
+		ch.t.s.private.saw(ch, m)
+	}
+	return m, err
 }
 
 // Exec opens a session channel running cmd (want-reply 1), with pre sent
@@ -618,4 +699,37 @@ func withConv(f func(t *T, cv *Conv)) func(t *T) {
 			f(t, cv)
 		}
 	}
+}
+
+// needCaps runs f only against a target that announced every capability in
+// need: a ssh3-alpha server that lists none of them (the original lists
+// none) makes the row n/a, since the behaviour it checks is gated on them
+// (P-N2-2), and sending it what it did not ask for can crash it (its
+// message parser panics on 96, 97, 99 and 100). rth3-00 has them all.
+func needCaps(need frame.Caps, f func(t *T)) func(t *T) {
+	return func(t *T) {
+		if t.p == frame.Alpha {
+			cv := t.mustConv()
+			if cv == nil {
+				return
+			}
+			h := cv.Resp.Header.Get(t.p.ResponseVersionHeader())
+			v, err := frame.ParseAlphaVersion(h)
+			if err != nil || !v.Caps.Has(need) {
+				t.na(fmt.Sprintf("the server announced no %s capability (server %q), and the row checks behaviour gated on it", need, h))
+				return
+			}
+		}
+		f(t)
+	}
+}
+
+// takesReplies reports whether the server of cv answers want-reply with
+// 99/100: always in rth3-00, with the reply capability in ssh3-alpha.
+func (t *T) takesReplies(cv *Conv) bool {
+	if cv.P != frame.Alpha {
+		return true
+	}
+	v, err := frame.ParseAlphaVersion(cv.Resp.Header.Get(cv.P.ResponseVersionHeader()))
+	return err == nil && v.Caps.Has(frame.CapReply)
 }

@@ -5,8 +5,9 @@
 //
 //	ssh3-conformance [-target URL -user U (-i KEY | -password-file F)]
 //	                 [-profile ssh3-alpha|rth3-00|auto] [-insecure | -ca FILE]
-//	                 [-client-cmd TEMPLATE [-client-password-cmd TEMPLATE]
-//	                 [-client-udp-cmd TEMPLATE]] [-run REGEX] [-timeout D]
+//	                 [-client-cmd TEMPLATE [-client-password-cmd TEMPLATE
+//	                 [-client-password-tty]] [-client-udp-cmd TEMPLATE]
+//	                 [-client-home-from-userdb]] [-run REGEX] [-timeout D]
 //	                 [-json FILE] [-junit FILE] [-vectors] [-slow]
 //
 // With -target the suite is the client of that server (server-under-test).
@@ -15,7 +16,12 @@
 // {user}, {hostport}, {path}, {cmd} and {profile}; -client-password-cmd
 // (a password login, the password given through SSH_ASKPASS) and
 // -client-udp-cmd (a UDP forward, with {lport}, {thost} and {tport} as
-// well) drive the scenarios -client-cmd cannot. With -vectors it only
+// well) drive the scenarios -client-cmd cannot. -client-password-tty types
+// the password at the client's terminal prompt instead (the client runs in
+// a pty), for a client that reads passwords only from a terminal such as
+// the original; -client-home-from-userdb says that the client ignores
+// $HOME (the original reads its home from the user database), which makes
+// the known_hosts pinning rows n/a. With -vectors it only
 // replays the interop vectors of spec/vectors.
 //
 // With no -target it starts this project's server in-process on loopback
@@ -55,6 +61,7 @@ type flags struct {
 	runRE, jsonPath, junitPath                              string
 	fixtureKeys, oidcIssuer                                 string
 	insecure, vectorsOnly, slow, quiet, strict              bool
+	clientPasswordTTY, clientHomeFromUserDB                 bool
 	timeout                                                 time.Duration
 }
 
@@ -73,6 +80,8 @@ func parseFlags(args []string, stderr io.Writer) (*flags, int) {
 	fs.StringVar(&f.oidcIssuer, "oidc-issuer", "", "run the suite's OpenID provider on `HOST:PORT` for P-AUTH-3 (it prints the authorized_identities line the target needs)")
 	fs.StringVar(&f.clientCmd, "client-cmd", "", "client under test, a `TEMPLATE` with {key} {user} {hostport} {path} {cmd} {profile}")
 	fs.StringVar(&f.clientPasswordCmd, "client-password-cmd", "", "client under test logging in with a password it reads from SSH_ASKPASS, a `TEMPLATE` with {user} {hostport} {path} {cmd} {profile} (R-3.1.1-1, H-7617-1)")
+	fs.BoolVar(&f.clientPasswordTTY, "client-password-tty", false, "type the password at the -client-password-cmd client's terminal prompt (it runs in a pty) instead of giving it through SSH_ASKPASS, for a client that reads passwords only from a terminal")
+	fs.BoolVar(&f.clientHomeFromUserDB, "client-home-from-userdb", false, "the client under test finds its home in the user database, not $HOME: the known_hosts pinning rows (X-ROB-39, P-AUTH-8) are n/a")
 	fs.StringVar(&f.clientUDPCmd, "client-udp-cmd", "", "client under test forwarding UDP port {lport} to {thost}:{tport} and running no command, a `TEMPLATE` with {key} {user} {hostport} {path} {profile} {lport} {thost} {tport} (X-ROB-30)")
 	fs.StringVar(&f.runRE, "run", "", "run only the checks whose ID matches `REGEX`")
 	fs.StringVar(&f.jsonPath, "json", "", "also write the report as JSON to `FILE`")
@@ -201,11 +210,13 @@ func runLive(f *flags, sel *regexp.Regexp, stderr io.Writer) ([]*conformance.Rep
 	cfg := conformance.Config{
 		Target: conformance.Target{URL: f.target, User: f.user, KeyFile: f.key, Profile: f.profile,
 			Insecure: f.insecure, CAFile: f.ca},
-		Timeout:           f.timeout,
-		ClientCmd:         f.clientCmd,
-		ClientPasswordCmd: f.clientPasswordCmd,
-		ClientUDPCmd:      f.clientUDPCmd,
-		Slow:              f.slow,
+		Timeout:              f.timeout,
+		ClientCmd:            f.clientCmd,
+		ClientPasswordCmd:    f.clientPasswordCmd,
+		ClientUDPCmd:         f.clientUDPCmd,
+		ClientPasswordTTY:    f.clientPasswordTTY,
+		ClientHomeFromUserDB: f.clientHomeFromUserDB,
+		Slow:                 f.slow,
 	}
 	if f.runRE != "" {
 		cfg.Run = sel
