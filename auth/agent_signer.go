@@ -61,7 +61,7 @@ func (a *Agent) UsableSigners() ([]ssh.Signer, error) {
 	}
 	var out []ssh.Signer
 	for _, s := range all {
-		if checkPublicKey(s.PublicKey()) == nil {
+		if CheckPublicKey(s.PublicKey()) == nil {
 			out = append(out, s)
 		}
 	}

@@ -1,5 +1,7 @@
-// Package auth authenticates SSH3 conversations (protocol notes §4), on both
-// sides.
+// Package auth holds the credentials of SSH3 (protocol notes §4): what a
+// client needs to authenticate, and the rules both sides share. The server's
+// half, which reads authorized keys and checks passwords through PAM (cgo),
+// is the subpackage verify, so a client never links it.
 //
 // # Client
 //
@@ -21,27 +23,17 @@
 // base64(EXPORTER-SSH3) ([EncodeBinding], §2.6, gap G14). The JOSE header is
 // {"alg":…,"typ":"JWT"} with EdDSA, ES256, ES384 or RS256.
 //
-// # Server
+// # Both sides
 //
-// [Verifier.Verify] takes a [Request] (profile, Authorization value, ?user=,
-// binding, remote address, time) and returns an [*Identity] or exactly
-// [ErrDenied], after the same delay whatever the cause; the cause goes to
-// [Verifier.Log] as a [*Denial] and never includes the credential. It reads
-// ~/.ssh3/authorized_identities then ~/.ssh/authorized_keys (§4.5):
-// OpenSSH key lines with their options ([ParseAuthorizedKeyLine]; an option
-// not implemented refuses the line) and `oidc <client_id> <issuer> <email>`
-// lines. Tokens are checked by [VerifyJWT] rules: algorithm allow-list
-// (EdDSA, ES256, ES384, RS256, PS256, PS384, PS512), exp and iat required
-// with [Leeway], exp−iat ≤ [MaxLifetime], the profile's claims, jti equal to
-// this connection's binding, size ≤ [MaxTokenSize]. Basic credentials must
-// name the ?user= account and are checked by a [PasswordChecker] ([PAM]
-// with cgo). OIDC tokens are checked by [OIDCVerifier], which also requires
-// the nonce to be this connection's binding; the reference implementation
-// does not bind OIDC tokens, so tokens it obtains are refused.
+// Token rules ([VerifyJWT], [ParseJWT]), the connection binding
+// ([EncodeBinding], [BindingMatches]), header parsing ([ParseAuthorization],
+// [ParseBasic]), key kinds ([CheckPublicKey]) and the limits a key's
+// authorized_keys options set ([Restrictions]) are here, so that both halves
+// agree on them.
 //
-// Subpackages: hosttrust (the client's known_hosts and certificate checks,
-// §4.6) and servercert (self-signed and ACME certificates).
+// Subpackages: verify (the server's checks, below), hosttrust (the client's
+// known_hosts and certificate checks, §4.6) and servercert (self-signed and
+// ACME certificates).
 //
-// This package imports no transport code: the connection layer adapts its
-// own interface to [Verifier.Verify].
+// This package imports no transport code.
 package auth

@@ -60,7 +60,7 @@ type Denial struct {
 }
 
 func (d *Denial) Error() string {
-	return "auth: denied user " + quote(d.User) + " from " + d.Remote + " (" + d.Method + "): " + d.Err.Error()
+	return "auth: denied user " + SafeQuote(d.User) + " from " + d.Remote + " (" + d.Method + "): " + d.Err.Error()
 }
 
 // Unwrap returns both ErrDenied and the cause.

@@ -5,57 +5,9 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/ssh3-project/ssh3/auth/internal/authtest"
 )
-
-func FuzzParseIdentityLine(f *testing.F) {
-	v := loadVectors(f)
-	for _, id := range []string{"file-authorized-identities-pubkey", "file-authorized-identities-oidc", "file-authorized-identities-comment"} {
-		f.Add(v[id].Text)
-	}
-	pub := v["file-authorized-identities-pubkey"].Text
-	for _, opts := range []string{
-		`restrict,pty,command="echo \"hi\"" `, `from="10.0.0.0/8,!10.0.0.5,*.example" `,
-		`permitopen="[::1]:*",expiry-time="20300101Z" `, `environment="A=B" `, `no-pty,no-x11-forwarding `,
-	} {
-		f.Add(opts + pub)
-	}
-	f.Fuzz(func(t *testing.T, line string) {
-		id, ok, err := ParseIdentityLine(line)
-		if err != nil {
-			if ok || id.Key != nil || id.OIDC != nil {
-				t.Fatal("error with a result")
-			}
-			return
-		}
-		if ok && id.Key == nil && id.OIDC == nil {
-			t.Fatal("ok without identity")
-		}
-		if id.OIDC != nil && len(strings.Fields(line)) != 4 {
-			t.Fatal("oidc line without 4 tokens")
-		}
-		if id.Key != nil {
-			if checkPublicKey(id.Key.Key) != nil {
-				t.Fatal("unsupported key accepted")
-			}
-			// The restrictions never contradict the options on the line.
-			lower := strings.ToLower(line)
-			if strings.Contains(lower, "restrict") && !strings.Contains(lower, "pty") && !id.Key.Restrictions.NoPTY {
-				t.Fatal("restrict lost")
-			}
-		}
-	})
-}
-
-func FuzzParseIdentities(f *testing.F) {
-	v := loadVectors(f)
-	f.Add([]byte(v["file-authorized-identities-comment"].Text + "\n" + v["file-authorized-identities-pubkey"].Text + "\n" + v["file-authorized-identities-oidc"].Text + "\n"))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		ids, bad := ParseIdentities(data, "f")
-		if n := strings.Count(string(data), "\n") + 1; len(ids)+len(bad) > n {
-			t.Fatalf("%d results for %d lines", len(ids)+len(bad), n)
-		}
-	})
-}
 
 func FuzzParseAuthorization(f *testing.F) {
 	h, _ := BasicAuthorization("ssh3test", "pw")
@@ -90,14 +42,14 @@ func FuzzParseAuthorization(f *testing.F) {
 }
 
 func FuzzVerifyJWT(f *testing.F) {
-	k := testKeys(f)["ed25519"]
+	k := authtest.Keys(f)["ed25519"]
 	for _, p := range []Profile{ProfileAlpha, ProfileRTH3} {
-		tok, _ := SignJWT(k.signer, params(p, "alice"))
+		tok, _ := SignJWT(k.Signer, params(p, "alice"))
 		f.Add(tok)
 	}
 	f.Add("eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.e30.")
 	f.Fuzz(func(t *testing.T, tok string) {
-		err := VerifyJWT(tok, cryptoPub(k.signer), params(ProfileAlpha, "alice"))
+		err := VerifyJWT(tok, authtest.CryptoPub(k.Signer), params(ProfileAlpha, "alice"))
 		if err != nil && !errors.Is(err, ErrBadToken) && !errors.Is(err, ErrTokenTooLarge) {
 			t.Fatalf("unexpected error class: %v", err)
 		}

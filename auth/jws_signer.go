@@ -31,7 +31,7 @@ type jwsSigner struct {
 var _ jose.OpaqueSigner = (*jwsSigner)(nil)
 
 func newJWSSigner(s ssh.Signer) (*jwsSigner, error) {
-	pub, err := cryptoPublicKey(s.PublicKey())
+	pub, err := CryptoPublicKey(s.PublicKey())
 	if err != nil {
 		return nil, err
 	}
@@ -70,9 +70,9 @@ func (j *jwsSigner) SignPayload(payload []byte, alg jose.SignatureAlgorithm) ([]
 	return jwsSignature(alg, sig)
 }
 
-// cryptoPublicKey returns the standard library form of an SSH public key.
+// CryptoPublicKey returns the standard library form of an SSH public key.
 // Agent keys (*agent.Key) are re-parsed from their wire form.
-func cryptoPublicKey(k ssh.PublicKey) (crypto.PublicKey, error) {
+func CryptoPublicKey(k ssh.PublicKey) (crypto.PublicKey, error) {
 	cpk, ok := k.(ssh.CryptoPublicKey)
 	if !ok {
 		parsed, err := ssh.ParsePublicKey(k.Marshal())

@@ -114,16 +114,16 @@ type tokenClaims struct {
 	ID        *string          `json:"jti"`
 }
 
-// parsedJWT is a token that passed the syntax checks and may be tried
+// ParsedJWT is a token that passed the syntax checks and may be tried
 // against several keys.
-type parsedJWT struct {
+type ParsedJWT struct {
 	tok *jwt.JSONWebToken
 	alg jose.SignatureAlgorithm
 }
 
-// parseJWT checks size and alphabet, then parses the compact JWS with the
+// ParseJWT checks size and alphabet, then parses the compact JWS with the
 // algorithm allow-list. The JOSE typ, when present, must be JWT.
-func parseJWT(token string) (*parsedJWT, error) {
+func ParseJWT(token string) (*ParsedJWT, error) {
 	if len(token) > MaxTokenSize {
 		return nil, ErrTokenTooLarge
 	}
@@ -143,16 +143,16 @@ func parseJWT(token string) (*parsedJWT, error) {
 			return nil, fmt.Errorf("%w: typ %v", ErrBadToken, typ)
 		}
 	}
-	return &parsedJWT{tok: tok, alg: jose.SignatureAlgorithm(h.Algorithm)}, nil
+	return &ParsedJWT{tok: tok, alg: jose.SignatureAlgorithm(h.Algorithm)}, nil
 }
 
 func notB64URLOrDot(r rune) bool {
 	return !(r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.')
 }
 
-// verifyWith checks the signature against pub (whose type must allow the
+// VerifyWith checks the signature against pub (whose type must allow the
 // token's algorithm) and then the claims.
-func (t *parsedJWT) verifyWith(pub crypto.PublicKey, p JWTParams) error {
+func (t *ParsedJWT) VerifyWith(pub crypto.PublicKey, p JWTParams) error {
 	allowed := false
 	for _, a := range algsForKey(pub) {
 		allowed = allowed || a == t.alg
@@ -171,11 +171,11 @@ func (t *parsedJWT) verifyWith(pub crypto.PublicKey, p JWTParams) error {
 // *ecdsa.PublicKey or *rsa.PublicKey) and the claim policy of protocol notes
 // §4.2 for p. Every failure wraps ErrBadToken or ErrTokenTooLarge.
 func VerifyJWT(token string, pub crypto.PublicKey, p JWTParams) error {
-	t, err := parseJWT(token)
+	t, err := ParseJWT(token)
 	if err != nil {
 		return err
 	}
-	return t.verifyWith(pub, p)
+	return t.VerifyWith(pub, p)
 }
 
 func (c *tokenClaims) check(p JWTParams) error {
@@ -217,7 +217,7 @@ func (c *tokenClaims) check(p JWTParams) error {
 	default:
 		return ErrBadProfile
 	}
-	if c.ID == nil || !bindingMatches(*c.ID, p.Binding) {
+	if c.ID == nil || !BindingMatches(*c.ID, p.Binding) {
 		return bad("jti does not bind this connection")
 	}
 	return nil

@@ -14,11 +14,12 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
+	"github.com/ssh3-project/ssh3/auth/internal/authtest"
 )
 
 func TestSignJWTMatchesReferenceShape(t *testing.T) {
-	v := loadVectors(t)["jwt-claims-pubkey-ed25519"]
-	tok, err := SignJWT(testKeys(t)["ed25519"].signer, params(ProfileAlpha, "ssh3test"))
+	v := authtest.Vectors(t)["jwt-claims-pubkey-ed25519"]
+	tok, err := SignJWT(authtest.Keys(t)["ed25519"].Signer, params(ProfileAlpha, "ssh3test"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,20 +62,20 @@ func TestSignJWTMatchesReferenceShape(t *testing.T) {
 			t.Errorf("%s = %v, want %v", k, c[k], want[k])
 		}
 	}
-	if jti := c["jti"].(string); len(jti) != 44 || jti != base64.StdEncoding.EncodeToString(testBinding) {
+	if jti := c["jti"].(string); len(jti) != 44 || jti != base64.StdEncoding.EncodeToString(authtest.Binding) {
 		t.Errorf("jti %q", jti)
 	}
-	if iat, exp := int64(c["iat"].(float64)), int64(c["exp"].(float64)); iat != testNow.Add(-ClientBackdate).Unix() || exp != testNow.Add(ClientLifetime).Unix() {
+	if iat, exp := int64(c["iat"].(float64)), int64(c["exp"].(float64)); iat != authtest.Now.Add(-ClientBackdate).Unix() || exp != authtest.Now.Add(ClientLifetime).Unix() {
 		t.Errorf("iat %d exp %d", iat, exp)
 	}
 }
 
 func TestSignVerifyEveryKeyAndProfile(t *testing.T) {
 	wantAlg := map[string]string{"ed25519": "EdDSA", "p256": "ES256", "p384": "ES384", "rsa": "RS256"}
-	for name, k := range testKeys(t) {
+	for name, k := range authtest.Keys(t) {
 		for _, prof := range []Profile{ProfileAlpha, ProfileRTH3} {
 			t.Run(name+"/"+string(prof), func(t *testing.T) {
-				tok, err := SignJWT(k.signer, params(prof, "alice"))
+				tok, err := SignJWT(k.Signer, params(prof, "alice"))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -82,7 +83,7 @@ func TestSignVerifyEveryKeyAndProfile(t *testing.T) {
 				if want := `{"alg":"` + wantAlg[name] + `","typ":"JWT"}`; string(hdr) != want {
 					t.Errorf("header %s, want %s", hdr, want)
 				}
-				if err := VerifyJWT(tok, cryptoPub(k.signer), params(prof, "alice")); err != nil {
+				if err := VerifyJWT(tok, authtest.CryptoPub(k.Signer), params(prof, "alice")); err != nil {
 					t.Errorf("verify: %v", err)
 				}
 				// The JWS also verifies with the standard library's own view of the key.
@@ -95,7 +96,7 @@ func TestSignVerifyEveryKeyAndProfile(t *testing.T) {
 }
 
 func TestRTH3Claims(t *testing.T) {
-	tok, _ := SignJWT(testKeys(t)["ed25519"].signer, params(ProfileRTH3, "bob"))
+	tok, _ := SignJWT(authtest.Keys(t)["ed25519"].Signer, params(ProfileRTH3, "bob"))
 	payload, _ := base64.RawURLEncoding.DecodeString(strings.Split(tok, ".")[1])
 	var c map[string]any
 	json.Unmarshal(payload, &c)
@@ -126,11 +127,13 @@ func alphaMap(user string, binding []byte, iat, exp time.Time) map[string]any {
 }
 
 func TestVerifyJWTAttacks(t *testing.T) {
-	ks := testKeys(t)
+	ks := authtest.Keys(t)
 	ed := ks["ed25519"]
-	edPriv := ed.priv.(ed25519.PrivateKey)
-	rsaPub := cryptoPub(ks["rsa"].signer).(*rsa.PublicKey)
-	good := func() map[string]any { return alphaMap("alice", testBinding, testNow, testNow.Add(10*time.Second)) }
+	edPriv := ed.Priv.(ed25519.PrivateKey)
+	rsaPub := authtest.CryptoPub(ks["rsa"].Signer).(*rsa.PublicKey)
+	good := func() map[string]any {
+		return alphaMap("alice", authtest.Binding, authtest.Now, authtest.Now.Add(10*time.Second))
+	}
 	with := func(k string, v any) map[string]any {
 		m := good()
 		if v == nil {
@@ -155,22 +158,22 @@ func TestVerifyJWTAttacks(t *testing.T) {
 		{"alg none", b64([]byte(`{"alg":"none","typ":"JWT"}`)) + "." + b64(claimsJSON) + ".", nil, ErrBadToken},
 		{"HS256 keyed with the ed25519 public key", signRaw(t, jose.HS256, []byte(edPriv.Public().(ed25519.PublicKey)), good()), nil, ErrBadToken},
 		{"HS256 keyed with the RSA public key", signRaw(t, jose.HS256, pkix, good()), rsaPub, ErrBadToken},
-		{"expired", signRaw(t, jose.EdDSA, edPriv, alphaMap("alice", testBinding, testNow.Add(-2*time.Minute), testNow.Add(-31*time.Second))), nil, ErrBadToken},
-		{"expired within leeway is fine", signRaw(t, jose.EdDSA, edPriv, alphaMap("alice", testBinding, testNow.Add(-time.Minute), testNow.Add(-29*time.Second))), nil, nil},
-		{"iat in the future", signRaw(t, jose.EdDSA, edPriv, alphaMap("alice", testBinding, testNow.Add(31*time.Second), testNow.Add(60*time.Second))), nil, ErrBadToken},
-		{"lifetime over 300 s", signRaw(t, jose.EdDSA, edPriv, alphaMap("alice", testBinding, testNow, testNow.Add(301*time.Second))), nil, ErrBadToken},
-		{"exp before iat", signRaw(t, jose.EdDSA, edPriv, alphaMap("alice", testBinding, testNow, testNow.Add(-time.Second))), nil, ErrBadToken},
+		{"expired", signRaw(t, jose.EdDSA, edPriv, alphaMap("alice", authtest.Binding, authtest.Now.Add(-2*time.Minute), authtest.Now.Add(-31*time.Second))), nil, ErrBadToken},
+		{"expired within leeway is fine", signRaw(t, jose.EdDSA, edPriv, alphaMap("alice", authtest.Binding, authtest.Now.Add(-time.Minute), authtest.Now.Add(-29*time.Second))), nil, nil},
+		{"iat in the future", signRaw(t, jose.EdDSA, edPriv, alphaMap("alice", authtest.Binding, authtest.Now.Add(31*time.Second), authtest.Now.Add(60*time.Second))), nil, ErrBadToken},
+		{"lifetime over 300 s", signRaw(t, jose.EdDSA, edPriv, alphaMap("alice", authtest.Binding, authtest.Now, authtest.Now.Add(301*time.Second))), nil, ErrBadToken},
+		{"exp before iat", signRaw(t, jose.EdDSA, edPriv, alphaMap("alice", authtest.Binding, authtest.Now, authtest.Now.Add(-time.Second))), nil, ErrBadToken},
 		{"huge exp, tiny iat", signRaw(t, jose.EdDSA, edPriv, with("iat", int64(-1<<62))), nil, ErrBadToken},
 		{"no exp", signRaw(t, jose.EdDSA, edPriv, with("exp", nil)), nil, ErrBadToken},
 		{"no iat", signRaw(t, jose.EdDSA, edPriv, with("iat", nil)), nil, ErrBadToken},
-		{"nbf in the future", signRaw(t, jose.EdDSA, edPriv, with("nbf", testNow.Add(time.Minute).Unix())), nil, ErrBadToken},
+		{"nbf in the future", signRaw(t, jose.EdDSA, edPriv, with("nbf", authtest.Now.Add(time.Minute).Unix())), nil, ErrBadToken},
 		{"wrong sub", signRaw(t, jose.EdDSA, edPriv, with("sub", "remote-terminal-alice")), nil, ErrBadToken},
 		{"wrong aud", signRaw(t, jose.EdDSA, edPriv, with("aud", "ssh3")), nil, ErrBadToken},
 		{"aud array containing unused", signRaw(t, jose.EdDSA, edPriv, with("aud", []string{"x", "unused"})), nil, nil},
 		{"wrong iss", signRaw(t, jose.EdDSA, edPriv, with("iss", "root")), nil, ErrBadToken},
 		{"no client_id", signRaw(t, jose.EdDSA, edPriv, with("client_id", nil)), nil, ErrBadToken},
-		{"jti of another connection", signRaw(t, jose.EdDSA, edPriv, with("jti", base64.StdEncoding.EncodeToString(otherBinding))), nil, ErrBadToken},
-		{"jti unpadded", signRaw(t, jose.EdDSA, edPriv, with("jti", base64.RawStdEncoding.EncodeToString(testBinding))), nil, ErrBadToken},
+		{"jti of another connection", signRaw(t, jose.EdDSA, edPriv, with("jti", base64.StdEncoding.EncodeToString(authtest.OtherBinding))), nil, ErrBadToken},
+		{"jti unpadded", signRaw(t, jose.EdDSA, edPriv, with("jti", base64.RawStdEncoding.EncodeToString(authtest.Binding))), nil, ErrBadToken},
 		{"no jti", signRaw(t, jose.EdDSA, edPriv, with("jti", nil)), nil, ErrBadToken},
 		{"typ other than JWT", func() string {
 			s, _ := jose.NewSigner(jose.SigningKey{Algorithm: jose.EdDSA, Key: edPriv}, (&jose.SignerOptions{}).WithType("at+jwt"))
@@ -179,7 +182,7 @@ func TestVerifyJWTAttacks(t *testing.T) {
 		}(), nil, ErrBadToken},
 		{"truncated", valid[:len(valid)-10], nil, ErrBadToken},
 		{"truncated to two segments", valid[:strings.LastIndex(valid, ".")], nil, ErrBadToken},
-		{"signature of another key", signRaw(t, jose.RS256, ks["rsa"].priv, good()), nil, ErrBadToken},
+		{"signature of another key", signRaw(t, jose.RS256, ks["rsa"].Priv, good()), nil, ErrBadToken},
 		{"1 MB token", strings.Repeat("a", 1<<20), nil, ErrTokenTooLarge},
 		{"JSON serialization", `{"payload":"x","signatures":[]}`, nil, ErrBadToken},
 	}
@@ -198,27 +201,27 @@ func TestVerifyJWTAttacks(t *testing.T) {
 }
 
 func TestVerifyJWTWrongProfile(t *testing.T) {
-	k := testKeys(t)["p256"]
+	k := authtest.Keys(t)["p256"]
 	for _, from := range []Profile{ProfileAlpha, ProfileRTH3} {
 		to := ProfileAlpha
 		if from == ProfileAlpha {
 			to = ProfileRTH3
 		}
-		tok, _ := SignJWT(k.signer, params(from, "alice"))
-		if err := VerifyJWT(tok, cryptoPub(k.signer), params(to, "alice")); !errors.Is(err, ErrBadToken) {
+		tok, _ := SignJWT(k.Signer, params(from, "alice"))
+		if err := VerifyJWT(tok, authtest.CryptoPub(k.Signer), params(to, "alice")); !errors.Is(err, ErrBadToken) {
 			t.Errorf("%s token accepted as %s: %v", from, to, err)
 		}
-		if err := VerifyJWT(tok, cryptoPub(k.signer), params(from, "mallory")); !errors.Is(err, ErrBadToken) {
+		if err := VerifyJWT(tok, authtest.CryptoPub(k.Signer), params(from, "mallory")); !errors.Is(err, ErrBadToken) {
 			t.Errorf("%s token for alice accepted for mallory: %v", from, err)
 		}
 	}
 }
 
 func TestVerifyJWTPSS(t *testing.T) {
-	k := testKeys(t)["rsa"]
+	k := authtest.Keys(t)["rsa"]
 	for _, alg := range []jose.SignatureAlgorithm{jose.PS256, jose.PS384, jose.PS512} {
-		tok := signRaw(t, alg, k.priv, alphaMap("alice", testBinding, testNow, testNow.Add(10*time.Second)))
-		if err := VerifyJWT(tok, cryptoPub(k.signer), params(ProfileAlpha, "alice")); err != nil {
+		tok := signRaw(t, alg, k.Priv, alphaMap("alice", authtest.Binding, authtest.Now, authtest.Now.Add(10*time.Second)))
+		if err := VerifyJWT(tok, authtest.CryptoPub(k.Signer), params(ProfileAlpha, "alice")); err != nil {
 			t.Errorf("%s: %v", alg, err)
 		}
 	}
@@ -226,9 +229,9 @@ func TestVerifyJWTPSS(t *testing.T) {
 
 func TestVerifyJWTAlgorithmMustFitKey(t *testing.T) {
 	// An ES384 token checked against a P-256 key, and RS256 against Ed25519.
-	ks := testKeys(t)
-	tok := signRaw(t, jose.ES384, ks["p384"].priv, alphaMap("alice", testBinding, testNow, testNow.Add(10*time.Second)))
-	if err := VerifyJWT(tok, cryptoPub(ks["p256"].signer), params(ProfileAlpha, "alice")); !errors.Is(err, ErrBadToken) {
+	ks := authtest.Keys(t)
+	tok := signRaw(t, jose.ES384, ks["p384"].Priv, alphaMap("alice", authtest.Binding, authtest.Now, authtest.Now.Add(10*time.Second)))
+	if err := VerifyJWT(tok, authtest.CryptoPub(ks["p256"].Signer), params(ProfileAlpha, "alice")); !errors.Is(err, ErrBadToken) {
 		t.Error(err)
 	}
 	if err := VerifyJWT(tok, &ecdsa.PublicKey{}, params(ProfileAlpha, "alice")); !errors.Is(err, ErrBadToken) {
@@ -237,11 +240,15 @@ func TestVerifyJWTAlgorithmMustFitKey(t *testing.T) {
 }
 
 func TestSignJWTRefusesBadInput(t *testing.T) {
-	k := testKeys(t)["ed25519"]
-	if _, err := SignJWT(k.signer, JWTParams{Profile: ProfileAlpha, User: "a", Binding: []byte("short"), Now: testNow}); !errors.Is(err, ErrBadBinding) {
+	k := authtest.Keys(t)["ed25519"]
+	if _, err := SignJWT(k.Signer, JWTParams{Profile: ProfileAlpha, User: "a", Binding: []byte("short"), Now: authtest.Now}); !errors.Is(err, ErrBadBinding) {
 		t.Error(err)
 	}
-	if _, err := SignJWT(k.signer, JWTParams{Profile: "ssh4", User: "a", Binding: testBinding, Now: testNow}); !errors.Is(err, ErrBadProfile) {
+	if _, err := SignJWT(k.Signer, JWTParams{Profile: "ssh4", User: "a", Binding: authtest.Binding, Now: authtest.Now}); !errors.Is(err, ErrBadProfile) {
 		t.Error(err)
 	}
+}
+
+func params(p Profile, user string) JWTParams {
+	return JWTParams{Profile: p, User: user, Binding: authtest.Binding, Now: authtest.Now}
 }

@@ -14,6 +14,9 @@ import (
 
 // DefaultKeyFiles is OpenSSH's default identity list under home, restricted
 // to the key types SSH3 can sign with (ssh(1) -i).
+// maxKeyFileSize bounds how much of a private key file is read.
+const maxKeyFileSize = 1 << 20
+
 func DefaultKeyFiles(home string) []string {
 	return []string{
 		filepath.Join(home, ".ssh", "id_ed25519"),
@@ -57,7 +60,7 @@ func ParsePrivateKey(pemBytes []byte, file string, passphrase Passphrase) (ssh.S
 	if err != nil {
 		return nil, fmt.Errorf("auth: %s: %w", file, err)
 	}
-	if err := checkPublicKey(s.PublicKey()); err != nil {
+	if err := CheckPublicKey(s.PublicKey()); err != nil {
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}
 	return s, nil
@@ -65,7 +68,7 @@ func ParsePrivateKey(pemBytes []byte, file string, passphrase Passphrase) (ssh.S
 
 // LoadKeyFile reads and parses one private key file.
 func LoadKeyFile(file string, passphrase Passphrase) (ssh.Signer, error) {
-	data, err := readBounded(file)
+	data, err := ReadFileBounded(file, maxKeyFileSize)
 	if err != nil {
 		return nil, fmt.Errorf("auth: %w", err)
 	}

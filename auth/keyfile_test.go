@@ -12,23 +12,24 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/ssh3-project/ssh3/auth/internal/authtest"
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/agent"
 )
 
 func TestParsePrivateKeyFormats(t *testing.T) {
-	for name, k := range testKeys(t) {
-		openssh, err := ssh.MarshalPrivateKey(k.priv, "c")
+	for name, k := range authtest.Keys(t) {
+		openssh, err := ssh.MarshalPrivateKey(k.Priv, "c")
 		if err != nil {
 			t.Fatal(err)
 		}
-		der, _ := x509.MarshalPKCS8PrivateKey(k.priv)
+		der, _ := x509.MarshalPKCS8PrivateKey(k.Priv)
 		pkcs8 := &pem.Block{Type: "PRIVATE KEY", Bytes: der}
 		blocks := map[string]*pem.Block{"openssh": openssh, "pkcs8": pkcs8}
 		// bcrypt_pbkdf is slow: the encrypted form only for one key type.
 		var enc *pem.Block
 		if name == "ed25519" {
-			enc, err = ssh.MarshalPrivateKeyWithPassphrase(k.priv, "c", []byte("s3cret"))
+			enc, err = ssh.MarshalPrivateKeyWithPassphrase(k.Priv, "c", []byte("s3cret"))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -47,12 +48,12 @@ func TestParsePrivateKeyFormats(t *testing.T) {
 			if (format == "encrypted") != (asked == 1) {
 				t.Errorf("%s %s: asked %d times", name, format, asked)
 			}
-			if string(s.PublicKey().Marshal()) != string(k.signer.PublicKey().Marshal()) {
+			if string(s.PublicKey().Marshal()) != string(k.Signer.PublicKey().Marshal()) {
 				t.Errorf("%s %s: other key", name, format)
 			}
 			tok, err := SignJWT(s, params(ProfileAlpha, "u"))
 			if err == nil {
-				err = VerifyJWT(tok, cryptoPub(k.signer), params(ProfileAlpha, "u"))
+				err = VerifyJWT(tok, authtest.CryptoPub(k.Signer), params(ProfileAlpha, "u"))
 			}
 			if err != nil {
 				t.Errorf("%s %s: %v", name, format, err)
@@ -81,7 +82,7 @@ func TestLoadDefaultKeys(t *testing.T) {
 		t.Errorf("empty home: %v", err)
 	}
 	os.MkdirAll(filepath.Join(home, ".ssh"), 0o700)
-	b, _ := ssh.MarshalPrivateKey(testKeys(t)["p256"].priv, "")
+	b, _ := ssh.MarshalPrivateKey(authtest.Keys(t)["p256"].Priv, "")
 	os.WriteFile(filepath.Join(home, ".ssh", "id_ecdsa"), pem.EncodeToMemory(b), 0o600)
 	os.WriteFile(filepath.Join(home, ".ssh", "id_rsa"), []byte("junk"), 0o600)
 	got, err := LoadDefaultKeys(home, nil)
@@ -120,9 +121,9 @@ func serveAgent(t *testing.T, keyring agent.Agent) string {
 
 func TestAgentSigners(t *testing.T) {
 	keyring := agent.NewKeyring()
-	ks := testKeys(t)
+	ks := authtest.Keys(t)
 	for _, k := range ks {
-		if err := keyring.Add(agent.AddedKey{PrivateKey: k.priv}); err != nil {
+		if err := keyring.Add(agent.AddedKey{PrivateKey: k.Priv}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -139,7 +140,7 @@ func TestAgentSigners(t *testing.T) {
 		t.Fatalf("%d signers, %v", len(signers), err)
 	}
 	for name, k := range ks {
-		s, err := a.SignerFor(k.signer.PublicKey())
+		s, err := a.SignerFor(k.Signer.PublicKey())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -148,7 +149,7 @@ func TestAgentSigners(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s: %v", name, err)
 			}
-			if err := VerifyJWT(tok, cryptoPub(k.signer), params(prof, "alice")); err != nil {
+			if err := VerifyJWT(tok, authtest.CryptoPub(k.Signer), params(prof, "alice")); err != nil {
 				t.Errorf("%s %s: %v", name, prof, err)
 			}
 		}

@@ -66,7 +66,7 @@ func (o *OIDCCredential) Authorization(ctx context.Context, c ClientContext) (st
 	if err != nil {
 		return "", fmt.Errorf("auth: oidc id_token: %w", err)
 	}
-	if !bindingMatches(tok.Nonce, c.Binding) {
+	if !BindingMatches(tok.Nonce, c.Binding) {
 		return "", errors.New("auth: oidc id_token nonce differs")
 	}
 	return SchemeBearer + " " + raw, nil
@@ -162,7 +162,7 @@ func callbackHandler(state string, results chan<- callbackResult) http.Handler {
 			http.Error(w, "state mismatch", http.StatusBadRequest)
 			return // not ours: keep waiting
 		case q.Get("error") != "":
-			res.err = fmt.Errorf("auth: oidc authorization refused: %s", quote(q.Get("error")))
+			res.err = fmt.Errorf("auth: oidc authorization refused: %s", SafeQuote(q.Get("error")))
 		case q.Get("code") == "":
 			res.err = errors.New("auth: oidc redirect without code")
 		default:
@@ -214,7 +214,7 @@ func (o *OIDCCredential) exchange(ctx context.Context, tokenURL, code, redirect,
 		Error   string `json:"error"`
 	}
 	if err := json.Unmarshal(body, &tr); err != nil || resp.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("auth: oidc token endpoint: status %d %s", resp.StatusCode, quote(tr.Error))
+		return "", fmt.Errorf("auth: oidc token endpoint: status %d %s", resp.StatusCode, SafeQuote(tr.Error))
 	}
 	if tr.IDToken == "" {
 		return "", errors.New("auth: oidc token response without id_token")

@@ -16,7 +16,7 @@ const (
 	ProfileRTH3  Profile = "rth3-00"
 )
 
-func (p Profile) valid() bool { return p == ProfileAlpha || p == ProfileRTH3 }
+func (p Profile) Valid() bool { return p == ProfileAlpha || p == ProfileRTH3 }
 
 // Connection binding (protocol notes §2.6): the TLS exporter with this label,
 // an empty context and this length.
@@ -44,9 +44,9 @@ func EncodeBinding(binding []byte) (string, error) {
 	return base64.StdEncoding.EncodeToString(binding), nil
 }
 
-// bindingMatches compares a received jti or nonce with the connection's own
+// BindingMatches compares a received jti or nonce with the connection's own
 // binding in constant time.
-func bindingMatches(got string, binding []byte) bool {
+func BindingMatches(got string, binding []byte) bool {
 	want, err := EncodeBinding(binding)
 	if err != nil {
 		return false

@@ -40,8 +40,8 @@ func badUserRune(r rune) bool {
 	return unicode.IsControl(r) || unicode.IsSpace(r) || r == utf8.RuneError || r == '\u2028' || r == '\u2029'
 }
 
-// quote renders untrusted text for logs: bounded and escaped.
-func quote(s string) string {
+// SafeQuote renders untrusted text for logs: bounded and escaped.
+func SafeQuote(s string) string {
 	const max = 80
 	if len(s) > max {
 		return strconv.QuoteToASCII(s[:max]) + "…"

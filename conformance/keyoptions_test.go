@@ -10,7 +10,7 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
-	"github.com/ssh3-project/ssh3/auth"
+	"github.com/ssh3-project/ssh3/auth/verify"
 )
 
 // TestFixtureLines: every fixture's authorized_keys line parses with auth's
@@ -20,7 +20,7 @@ func TestFixtureLines(t *testing.T) {
 	_, priv, _ := ed25519.GenerateKey(rand.Reader)
 	s, _ := ssh.NewSignerFromKey(priv)
 	for _, f := range Fixtures {
-		_, err := auth.ParseAuthorizedKeyLine(FixtureLine(f, s.PublicKey()))
+		_, err := verify.ParseAuthorizedKeyLine(FixtureLine(f, s.PublicKey()))
 		if refused := err != nil; refused != (f.Name == "unsupported-option") {
 			t.Errorf("%s: parse error %v", f.Name, err)
 		}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ssh3-project/ssh3/auth"
+	"github.com/ssh3-project/ssh3/auth/verify"
 )
 
 // TestOIDCIssuer: the suite's provider is discovered and its tokens are
@@ -18,7 +19,7 @@ func TestOIDCIssuer(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer iss.Close()
-	id, ok, err := auth.ParseIdentityLine(iss.IdentityLine())
+	id, ok, err := verify.ParseIdentityLine(iss.IdentityLine())
 	if err != nil || !ok || id.OIDC == nil || id.OIDC.Issuer != iss.URL || id.OIDC.Email != iss.Email {
 		t.Fatalf("identity line %q: %+v, %v", iss.IdentityLine(), id, err)
 	}
@@ -30,7 +31,7 @@ func TestOIDCIssuer(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	v := &auth.OIDCVerifier{}
+	v := &verify.OIDCVerifier{}
 	now := time.Now()
 	tok, err := iss.Token(nonce, now)
 	if err != nil {

@@ -305,7 +305,9 @@ const outputLossMark = "file already closed"
 func (s *server) losses() int { return strings.Count(s.log.String(), outputLossMark) }
 
 // alive reports whether the server process still runs.
-func (s *server) alive() bool { return s.cmd.ProcessState == nil && s.cmd.Process.Signal(syscall.Signal(0)) == nil }
+func (s *server) alive() bool {
+	return s.cmd.ProcessState == nil && s.cmd.Process.Signal(syscall.Signal(0)) == nil
+}
 
 // asUser makes cmd run as the account, with its home, in its own process
 // group (so a cell can end it and its children).

@@ -27,6 +27,7 @@ import (
 	"github.com/ssh3-project/ssh3/app/server"
 	"github.com/ssh3-project/ssh3/auth"
 	"github.com/ssh3-project/ssh3/auth/hosttrust"
+	"github.com/ssh3-project/ssh3/auth/verify"
 	"github.com/ssh3-project/ssh3/conn"
 	"github.com/ssh3-project/ssh3/frame"
 )
@@ -95,7 +96,7 @@ func startServerWith(t testing.TB, policy forward.Policy, options string, hook f
 	}
 	srv := server.New(server.Config{
 		TLSConfig: &tls.Config{Certificates: []tls.Certificate{testCert(t)}},
-		Verifier: &auth.Verifier{
+		Verifier: &verify.Verifier{
 			IdentityFiles: func(*user.User) []string { return []string{idFile} },
 			FailureDelay:  -1,
 		},

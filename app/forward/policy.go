@@ -39,14 +39,24 @@ type Policy struct {
 // ErrProhibited reports a target the policy forbids.
 var ErrProhibited = errors.New("forward: administratively prohibited")
 
+// Grant is what the policy reads of a conversation's identity
+// (conn.Identity.Extra): the restrictions of the key it logged in with, and
+// whether its account is root. The server's identities provide it
+// (verify.Identity); a conversation without one is held to no key options
+// and to unprivileged ports.
+type Grant interface {
+	KeyRestrictions() *auth.Restrictions
+	Superuser() bool
+}
+
 func (p *Policy) restrictions(c *conn.Conversation) *auth.Restrictions {
 	if p.Restrictions != nil {
 		if r := p.Restrictions(c); r != nil {
 			return r
 		}
 	}
-	if id, ok := c.Identity().Extra.(*auth.Identity); ok {
-		return &id.Restrictions
+	if g, ok := c.Identity().Extra.(Grant); ok {
+		return g.KeyRestrictions()
 	}
 	return &auth.Restrictions{}
 }

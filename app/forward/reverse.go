@@ -10,7 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/ssh3-project/ssh3/auth"
 	"github.com/ssh3-project/ssh3/conn"
 	"github.com/ssh3-project/ssh3/frame"
 )
@@ -57,8 +56,8 @@ func privileged(c *conn.Conversation, port uint16) bool {
 	if port == 0 || port >= 1024 {
 		return false
 	}
-	id, ok := c.Identity().Extra.(*auth.Identity)
-	return !ok || id.User == nil || id.User.Uid != "0"
+	g, ok := c.Identity().Extra.(Grant)
+	return !ok || !g.Superuser()
 }
 
 func (s *Server) serveListener(c *conn.Conversation, ch *conn.Channel, bind *frame.Address) {

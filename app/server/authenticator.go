@@ -7,12 +7,13 @@ import (
 	"os/user"
 
 	"github.com/ssh3-project/ssh3/auth"
+	"github.com/ssh3-project/ssh3/auth/verify"
 	"github.com/ssh3-project/ssh3/conn"
 )
 
-// authenticator adapts auth.Verifier to conn.Authenticator.
+// authenticator adapts verify.Verifier to conn.Authenticator.
 type authenticator struct {
-	v         *auth.Verifier
+	v         *verify.Verifier
 	passwords bool
 }
 
@@ -20,7 +21,7 @@ var _ conn.Authenticator = (*authenticator)(nil)
 var _ conn.PasswordAdvertiser = (*authenticator)(nil)
 
 func (a *authenticator) Authenticate(ctx context.Context, r *conn.AuthRequest) (conn.Identity, error) {
-	id, err := a.v.Verify(ctx, auth.Request{
+	id, err := a.v.Verify(ctx, verify.Request{
 		Profile:       auth.Profile(r.Profile.Name()),
 		Authorization: r.Authorization,
 		User:          r.User,

@@ -18,6 +18,7 @@ import (
 	"github.com/ssh3-project/ssh3/app/forward"
 	"github.com/ssh3-project/ssh3/app/session"
 	"github.com/ssh3-project/ssh3/auth"
+	"github.com/ssh3-project/ssh3/auth/verify"
 	"github.com/ssh3-project/ssh3/conn"
 	"github.com/ssh3-project/ssh3/frame"
 )
@@ -30,9 +31,9 @@ type Config struct {
 	TLSConfig *tls.Config
 	Path      string           // the secret URL path; conn.DefaultPath if empty
 	Profiles  []*frame.Profile // both if empty
-	Verifier  *auth.Verifier   // nil: the zero Verifier (public keys, system accounts)
+	Verifier  *verify.Verifier // nil: the zero Verifier (public keys, system accounts)
 	// Passwords enables password logins through this checker.
-	Passwords auth.PasswordChecker
+	Passwords verify.PasswordChecker
 	EnvAllow  []string // env names a client may set; nil: session.DefaultEnvAllow
 	// Subsystems maps a subsystem name to the command serving it.
 	Subsystems map[string]string
@@ -80,7 +81,7 @@ func New(cfg Config) *Server {
 	}
 	v := cfg.Verifier
 	if v == nil {
-		v = &auth.Verifier{}
+		v = &verify.Verifier{}
 	}
 	if cfg.Passwords != nil {
 		v.Passwords = cfg.Passwords
@@ -207,7 +208,7 @@ func (s *Server) serveSession(ctx context.Context, c *conn.Conversation, ch *con
 	enableAgent, cleanupAgent := s.agentForwarding(ctx, c, ch, acct)
 	defer cleanupAgent()
 	cfg.AgentForwarding = enableAgent
-	if ai, ok := id.Extra.(*auth.Identity); ok {
+	if ai, ok := id.Extra.(*verify.Identity); ok {
 		cfg.ForcedCommand = ai.Restrictions.ForcedCommand
 		cfg.NoPty = ai.Restrictions.NoPTY
 	}

@@ -27,6 +27,7 @@ import (
 	"github.com/ssh3-project/ssh3/app/session"
 	"github.com/ssh3-project/ssh3/auth"
 	"github.com/ssh3-project/ssh3/auth/hosttrust"
+	"github.com/ssh3-project/ssh3/auth/verify"
 	"github.com/ssh3-project/ssh3/frame"
 )
 
@@ -83,7 +84,7 @@ func startServer(t *testing.T) *fixture {
 	srv := New(Config{
 		Logger:    testLogger,
 		TLSConfig: &tls.Config{Certificates: []tls.Certificate{testCert(t)}},
-		Verifier: &auth.Verifier{
+		Verifier: &verify.Verifier{
 			IdentityFiles: func(*user.User) []string { return []string{idFile} },
 			FailureDelay:  -1,
 		},

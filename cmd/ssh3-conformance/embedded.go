@@ -25,6 +25,7 @@ import (
 	"github.com/ssh3-project/ssh3/app/server"
 	"github.com/ssh3-project/ssh3/app/session"
 	"github.com/ssh3-project/ssh3/auth"
+	"github.com/ssh3-project/ssh3/auth/verify"
 	"github.com/ssh3-project/ssh3/conformance"
 )
 
@@ -120,21 +121,21 @@ func startEmbedded() (*embedded, error) {
 		// Password login for the suite's Basic rows, without PAM (whose
 		// stack and the account's real password are not the suite's).
 		Passwords: &throwawayPassword{user: me.Username, password: e.Password},
-		Verifier: &auth.Verifier{
+		Verifier: &verify.Verifier{
 			// The throwaway key is authorized for the current user only.
 			IdentityFiles: func(u *user.User) []string {
 				if u.Uid == me.Uid {
 					return []string{idFile}
 				}
-				return auth.DefaultIdentityFiles(u)
+				return verify.DefaultIdentityFiles(u)
 			},
 			// ID tokens from the suite's own OpenID provider (P-AUTH-3).
-			OIDC:         &auth.OIDCVerifier{},
+			OIDC:         &verify.OIDCVerifier{},
 			FailureDelay: -1,
 			// The suite provokes some hundred denials from one address;
 			// the default per-source limit would then refuse its valid
 			// logins too.
-			Limiter: auth.NewRateLimiter(1<<20, time.Millisecond, 64),
+			Limiter: verify.NewRateLimiter(1<<20, time.Millisecond, 64),
 		},
 	})
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")

@@ -18,8 +18,8 @@ import (
 	"time"
 
 	"github.com/ssh3-project/ssh3/app/server"
-	"github.com/ssh3-project/ssh3/auth"
 	"github.com/ssh3-project/ssh3/auth/servercert"
+	"github.com/ssh3-project/ssh3/auth/verify"
 	"github.com/ssh3-project/ssh3/frame"
 )
 
@@ -77,10 +77,10 @@ func serve(c *config, log *slog.Logger) error {
 		cfg.Subsystems[name] = cmd
 	}
 	if c.passwordLogin {
-		if !auth.PAMAvailable {
+		if !verify.PAMAvailable {
 			return errors.New("-enable-password-login: this build has no PAM (built without cgo)")
 		}
-		cfg.Passwords = &auth.PAM{}
+		cfg.Passwords = &verify.PAM{}
 	}
 	grace, err := time.ParseDuration(c.shutdownGrace)
 	if err != nil {

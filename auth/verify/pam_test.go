@@ -1,6 +1,6 @@
 //go:build cgo && linux
 
-package auth
+package verify
 
 import (
 	"context"
@@ -12,6 +12,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ssh3-project/ssh3/auth"
+	"github.com/ssh3-project/ssh3/auth/internal/authtest"
 )
 
 // newSystemUser creates a real account with a password (root only) and
@@ -52,7 +55,7 @@ func TestPAMRealAccount(t *testing.T) {
 	for _, tc := range []struct{ user, pw string }{
 		{name, "wrong"}, {name, ""}, {name, pw + "x"}, {"ssh3-no-such-user", pw},
 	} {
-		if err := p.CheckPassword(ctx, tc.user, tc.pw, ""); !errors.Is(err, ErrBadPassword) {
+		if err := p.CheckPassword(ctx, tc.user, tc.pw, ""); !errors.Is(err, auth.ErrBadPassword) {
 			t.Errorf("%q/%q: %v", tc.user, tc.pw, err)
 		}
 	}
@@ -62,7 +65,7 @@ func TestPAMRealAccount(t *testing.T) {
 		t.Fatalf("chage: %v %s", err, out)
 	}
 	err := p.CheckPassword(ctx, name, pw, "")
-	if !errors.Is(err, ErrBadPassword) || !strings.Contains(err.Error(), "pam_acct_mgmt") {
+	if !errors.Is(err, auth.ErrBadPassword) || !strings.Contains(err.Error(), "pam_acct_mgmt") {
 		t.Errorf("expired account: %v", err)
 	}
 }
@@ -73,16 +76,16 @@ func TestPAMThroughVerify(t *testing.T) {
 	const pw = "correct horse battery staple"
 	name := newSystemUser(t, pw)
 	var slept []time.Duration
-	var denials []*Denial
+	var denials []*auth.Denial
 	v := &Verifier{
 		Passwords: &PAM{},
 		Sleep:     func(_ context.Context, d time.Duration) { slept = append(slept, d) },
-		Now:       func() time.Time { return testNow },
-		Log:       func(d *Denial) { denials = append(denials, d) },
+		Now:       func() time.Time { return authtest.Now },
+		Log:       func(d *auth.Denial) { denials = append(denials, d) },
 	}
 	basic := func(u, p string) Request {
-		h, _ := BasicAuthorization(u, p)
-		return request(ProfileAlpha, h, u)
+		h, _ := auth.BasicAuthorization(u, p)
+		return request(auth.ProfileAlpha, h, u)
 	}
 	id, err := v.Verify(context.Background(), basic(name, pw))
 	if err != nil {
@@ -93,10 +96,10 @@ func TestPAMThroughVerify(t *testing.T) {
 	}
 	_, err1 := v.Verify(context.Background(), basic(name, "nope"))
 	_, err2 := v.Verify(context.Background(), basic("ssh3nosuchuser", "nope"))
-	if err1 != ErrDenied || err2 != ErrDenied || len(slept) != 2 || slept[0] != slept[1] {
+	if err1 != auth.ErrDenied || err2 != auth.ErrDenied || len(slept) != 2 || slept[0] != slept[1] {
 		t.Errorf("%v %v %v", err1, err2, slept)
 	}
-	if !errors.Is(denials[0], ErrBadPassword) || !errors.Is(denials[1], ErrUnknownUser) {
+	if !errors.Is(denials[0], auth.ErrBadPassword) || !errors.Is(denials[1], auth.ErrUnknownUser) {
 		t.Errorf("%v", denials)
 	}
 	for _, d := range denials {

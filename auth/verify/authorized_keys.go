@@ -1,4 +1,4 @@
-package auth
+package verify
 
 import (
 	"fmt"
@@ -8,50 +8,17 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ssh3-project/ssh3/auth"
+
 	"golang.org/x/crypto/ssh"
 )
-
-// Restrictions are the session limits an accepted key carries (from its
-// authorized_keys options). The session layer enforces them.
-type Restrictions struct {
-	ForcedCommand     string   // command=: run this instead of what the client asks
-	NoPTY             bool     // no-pty
-	NoPortForwarding  bool     // no-port-forwarding
-	NoAgentForwarding bool     // no-agent-forwarding
-	NoX11Forwarding   bool     // no-X11-forwarding (SSH3 has no X11; recorded anyway)
-	NoUserRC          bool     // no-user-rc (this server never runs ~/.ssh/rc)
-	PermitOpen        []string // permitopen= targets, "host:port" as written; nil = any
-}
-
-// AllowsOpen reports whether a direct-tcp or direct-udp target is allowed:
-// port forwarding must be on and, when PermitOpen is set, one entry must
-// match (host compared case-insensitively, "*" matches any host or port).
-func (r *Restrictions) AllowsOpen(host string, port uint16) bool {
-	if r.NoPortForwarding {
-		return false
-	}
-	if r.PermitOpen == nil {
-		return true
-	}
-	ps := strconv.Itoa(int(port))
-	for _, e := range r.PermitOpen {
-		h, p, err := net.SplitHostPort(e)
-		if err != nil {
-			continue
-		}
-		if (h == "*" || strings.EqualFold(h, host)) && (p == "*" || p == ps) {
-			return true
-		}
-	}
-	return false
-}
 
 // AuthorizedKey is one usable key line of an authorized_keys or
 // authorized_identities file.
 type AuthorizedKey struct {
 	Key          ssh.PublicKey
 	Comment      string
-	Restrictions Restrictions
+	Restrictions auth.Restrictions
 	From         string    // from= pattern list as written; "" = any source
 	Expiry       time.Time // expiry-time=; zero = none
 	from         []addrPattern
@@ -61,10 +28,10 @@ type AuthorizedKey struct {
 // An invalid remote address never matches a from= list.
 func (k *AuthorizedKey) Permits(remote netip.Addr, now time.Time) error {
 	if !k.Expiry.IsZero() && !now.Before(k.Expiry) {
-		return fmt.Errorf("%w: key expired at %s", ErrNoMatchingIdentity, k.Expiry.Format(time.RFC3339))
+		return fmt.Errorf("%w: key expired at %s", auth.ErrNoMatchingIdentity, k.Expiry.Format(time.RFC3339))
 	}
 	if k.from != nil && !matchFrom(k.from, remote) {
-		return fmt.Errorf("%w: source %v not allowed by from=", ErrNoMatchingIdentity, remote)
+		return fmt.Errorf("%w: source %v not allowed by from=", auth.ErrNoMatchingIdentity, remote)
 	}
 	return nil
 }
@@ -74,17 +41,17 @@ func (k *AuthorizedKey) Permits(remote netip.Addr, now time.Time) error {
 // the options. Accepted key types: ssh-ed25519, ecdsa-sha2-nistp256,
 // ecdsa-sha2-nistp384 and ssh-rsa of at least MinRSABits; others fail with
 // ErrUnsupportedKey. An option this server does not implement fails with
-// ErrRefusedOption: the key is refused rather than silently widened
+// auth.ErrRefusedOption: the key is refused rather than silently widened
 // (protocol notes §4.5).
 func ParseAuthorizedKeyLine(line string) (*AuthorizedKey, error) {
 	if strings.ContainsAny(line, "\r\n") {
-		return nil, fmt.Errorf("%w: embedded newline", ErrBadLine)
+		return nil, fmt.Errorf("%w: embedded newline", auth.ErrBadLine)
 	}
 	pub, comment, opts, _, err := ssh.ParseAuthorizedKey([]byte(line))
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrBadLine, err)
+		return nil, fmt.Errorf("%w: %v", auth.ErrBadLine, err)
 	}
-	if err := checkPublicKey(pub); err != nil {
+	if err := auth.CheckPublicKey(pub); err != nil {
 		return nil, err
 	}
 	k := &AuthorizedKey{Key: pub, Comment: comment}
@@ -96,19 +63,6 @@ func ParseAuthorizedKeyLine(line string) (*AuthorizedKey, error) {
 	return k, nil
 }
 
-func checkPublicKey(pub ssh.PublicKey) error {
-	switch pub.Type() {
-	case ssh.KeyAlgoED25519, ssh.KeyAlgoECDSA256, ssh.KeyAlgoECDSA384, ssh.KeyAlgoRSA:
-	default:
-		return fmt.Errorf("%w: key type %s", ErrUnsupportedKey, pub.Type())
-	}
-	cpk, err := cryptoPublicKey(pub)
-	if err != nil || len(algsForKey(cpk)) == 0 {
-		return fmt.Errorf("%w: %s key too small or malformed", ErrUnsupportedKey, pub.Type())
-	}
-	return nil
-}
-
 // applyOption applies one option in order, as sshd does: "restrict" clears
 // every permission and the later "pty", "port-forwarding", … give one back.
 func (k *AuthorizedKey) applyOption(opt string) error {
@@ -117,7 +71,7 @@ func (k *AuthorizedKey) applyOption(opt string) error {
 	if hasValue {
 		v, err := dequote(value)
 		if err != nil {
-			return fmt.Errorf("%w: option %s: %v", ErrBadLine, quote(name), err)
+			return fmt.Errorf("%w: option %s: %v", auth.ErrBadLine, auth.SafeQuote(name), err)
 		}
 		value = v
 	}
@@ -148,7 +102,7 @@ func (k *AuthorizedKey) applyOption(opt string) error {
 		return nil
 	case name == "command" && hasValue:
 		if r.ForcedCommand != "" {
-			return fmt.Errorf("%w: duplicate command=", ErrBadLine)
+			return fmt.Errorf("%w: duplicate command=", auth.ErrBadLine)
 		}
 		r.ForcedCommand = value
 		return nil
@@ -172,7 +126,7 @@ func (k *AuthorizedKey) applyOption(opt string) error {
 	}
 	// environment=, tunnel=, permitlisten=, principals=, cert-authority,
 	// no-touch-required, verify-required and anything unknown.
-	return fmt.Errorf("%w: %s", ErrRefusedOption, quote(name))
+	return fmt.Errorf("%w: %s", auth.ErrRefusedOption, auth.SafeQuote(name))
 }
 
 // dequote removes the double quotes sshd requires around option values and
@@ -187,7 +141,7 @@ func dequote(v string) (string, error) {
 		if v[i] == '\\' && i+1 < len(v) && v[i+1] == '"' {
 			i++
 		} else if v[i] == '"' {
-			return "", fmt.Errorf("unescaped quote")
+			return "", fmt.Errorf("unescaped auth.quote")
 		}
 		b.WriteByte(v[i])
 	}
@@ -200,7 +154,7 @@ func (k *AuthorizedKey) setFrom(list string) error {
 		return err
 	}
 	if k.from != nil {
-		return fmt.Errorf("%w: duplicate from=", ErrBadLine)
+		return fmt.Errorf("%w: duplicate from=", auth.ErrBadLine)
 	}
 	k.From, k.from = list, pats
 	return nil
@@ -209,13 +163,13 @@ func (k *AuthorizedKey) setFrom(list string) error {
 func checkPermitOpen(v string) error {
 	h, p, err := net.SplitHostPort(v)
 	if err != nil || h == "" {
-		return fmt.Errorf("%w: permitopen %s", ErrBadLine, quote(v))
+		return fmt.Errorf("%w: permitopen %s", auth.ErrBadLine, auth.SafeQuote(v))
 	}
 	if p == "*" {
 		return nil
 	}
 	if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
-		return fmt.Errorf("%w: permitopen port %s", ErrBadLine, quote(p))
+		return fmt.Errorf("%w: permitopen port %s", auth.ErrBadLine, auth.SafeQuote(p))
 	}
 	return nil
 }
@@ -230,11 +184,11 @@ func parseExpiry(v string) (time.Time, error) {
 	layouts := map[int]string{8: "20060102", 12: "200601021504", 14: "20060102150405"}
 	layout, ok := layouts[len(v)]
 	if !ok {
-		return time.Time{}, fmt.Errorf("%w: expiry-time %s", ErrBadLine, quote(v))
+		return time.Time{}, fmt.Errorf("%w: expiry-time %s", auth.ErrBadLine, auth.SafeQuote(v))
 	}
 	t, err := time.ParseInLocation(layout, v, loc)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("%w: expiry-time %s", ErrBadLine, quote(v))
+		return time.Time{}, fmt.Errorf("%w: expiry-time %s", auth.ErrBadLine, auth.SafeQuote(v))
 	}
 	return t, nil
 }

@@ -1,4 +1,4 @@
-package auth
+package verify
 
 import (
 	"context"
@@ -15,6 +15,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/ssh3-project/ssh3/auth"
+	"github.com/ssh3-project/ssh3/auth/internal/authtest"
 
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
@@ -75,7 +78,7 @@ func (i *testIdP) authorize(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "bad authorization request", http.StatusBadRequest)
 		return
 	}
-	code := randomURLToken()
+	code := rand.Text()
 	i.mu.Lock()
 	i.codes[code] = url4code{q.Get("client_id"), q.Get("redirect_uri"), q.Get("nonce"), q.Get("code_challenge")}
 	i.mu.Unlock()
@@ -106,7 +109,7 @@ func (i *testIdP) idToken(aud, nonce string) string {
 	s, _ := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: i.key}, (&jose.SignerOptions{}).WithType("JWT").WithHeader("kid", "k1"))
 	tok, err := jwt.Signed(s).Claims(map[string]any{
 		"iss": i.issuer(), "aud": aud, "sub": "user-1", "email": i.email, "email_verified": i.verify,
-		"nonce": nonce, "iat": testNow.Unix(), "exp": testNow.Add(5 * time.Minute).Unix(),
+		"nonce": nonce, "iat": authtest.Now.Unix(), "exp": authtest.Now.Add(5 * time.Minute).Unix(),
 	}).Serialize()
 	if err != nil {
 		i.t.Fatal(err)
@@ -130,8 +133,8 @@ func browser(_ context.Context, authURL string) error {
 
 func TestOIDCEndToEnd(t *testing.T) {
 	idp := newTestIdP(t)
-	cred := &OIDCCredential{Issuer: idp.issuer(), ClientID: "ssh3-client", ClientSecret: "s3cret", OpenBrowser: browser}
-	cc := ClientContext{User: "alice", Profile: ProfileAlpha, Binding: testBinding, Now: func() time.Time { return testNow }}
+	cred := &auth.OIDCCredential{Issuer: idp.issuer(), ClientID: "ssh3-client", ClientSecret: "s3cret", OpenBrowser: browser}
+	cc := auth.ClientContext{User: "alice", Profile: auth.ProfileAlpha, Binding: authtest.Binding, Now: func() time.Time { return authtest.Now }}
 	header, err := cred.Authorization(context.Background(), cc)
 	if err != nil {
 		t.Fatal(err)
@@ -145,7 +148,7 @@ func TestOIDCEndToEnd(t *testing.T) {
 	line := func(client, email string) string { return "oidc " + client + " " + idp.issuer() + " " + email + "\n" }
 
 	f.write("alice", ".ssh3/authorized_identities", "# oidc\n"+line("other-client", "alice@example.org")+line("ssh3-client", "alice@example.org"))
-	id, err := v.Verify(context.Background(), request(ProfileAlpha, header, "alice"))
+	id, err := v.Verify(context.Background(), request(auth.ProfileAlpha, header, "alice"))
 	if err != nil {
 		t.Fatalf("%v: %v", err, f.lastDenial())
 	}
@@ -154,9 +157,9 @@ func TestOIDCEndToEnd(t *testing.T) {
 	}
 
 	// The same token on another connection (the nonce binds it).
-	r := request(ProfileAlpha, header, "alice")
-	r.Binding = otherBinding
-	if _, err := v.Verify(context.Background(), r); err != ErrDenied || !errors.Is(f.lastDenial(), ErrBadToken) {
+	r := request(auth.ProfileAlpha, header, "alice")
+	r.Binding = authtest.OtherBinding
+	if _, err := v.Verify(context.Background(), r); err != auth.ErrDenied || !errors.Is(f.lastDenial(), auth.ErrBadToken) {
 		t.Errorf("replay on another connection: %v %v", err, f.lastDenial())
 	}
 	// Another e-mail address, another client ID, no oidc line, OIDC off.
@@ -166,13 +169,13 @@ func TestOIDCEndToEnd(t *testing.T) {
 		"no line":   "",
 	} {
 		f.write("alice", ".ssh3/authorized_identities", content)
-		if _, err := v.Verify(context.Background(), request(ProfileAlpha, header, "alice")); err != ErrDenied {
+		if _, err := v.Verify(context.Background(), request(auth.ProfileAlpha, header, "alice")); err != auth.ErrDenied {
 			t.Errorf("%s: accepted", name)
 		}
 	}
 	f.write("alice", ".ssh3/authorized_identities", line("ssh3-client", "alice@example.org"))
 	v.OIDC = nil
-	if _, err := v.Verify(context.Background(), request(ProfileAlpha, header, "alice")); err != ErrDenied {
+	if _, err := v.Verify(context.Background(), request(auth.ProfileAlpha, header, "alice")); err != auth.ErrDenied {
 		t.Error("OIDC off: accepted")
 	}
 }
@@ -180,33 +183,33 @@ func TestOIDCEndToEnd(t *testing.T) {
 func TestOIDCEmailNotVerified(t *testing.T) {
 	idp := newTestIdP(t)
 	idp.verify = false
-	tok := idp.idToken("c", base64.StdEncoding.EncodeToString(testBinding))
+	tok := idp.idToken("c", base64.StdEncoding.EncodeToString(authtest.Binding))
 	o := &OIDCVerifier{}
-	_, err := o.Check(context.Background(), tok, OIDCIdentity{"c", idp.issuer(), "alice@example.org"}, testBinding, testNow)
-	if !errors.Is(err, ErrBadToken) || !strings.Contains(err.Error(), "verified") {
+	_, err := o.Check(context.Background(), tok, OIDCIdentity{"c", idp.issuer(), "alice@example.org"}, authtest.Binding, authtest.Now)
+	if !errors.Is(err, auth.ErrBadToken) || !strings.Contains(err.Error(), "verified") {
 		t.Error(err)
 	}
 	idp.verify = true
-	tok = idp.idToken("c", base64.StdEncoding.EncodeToString(testBinding))
-	if _, err := o.Check(context.Background(), tok, OIDCIdentity{"c", idp.issuer(), "alice@example.org"}, testBinding, testNow); err != nil {
+	tok = idp.idToken("c", base64.StdEncoding.EncodeToString(authtest.Binding))
+	if _, err := o.Check(context.Background(), tok, OIDCIdentity{"c", idp.issuer(), "alice@example.org"}, authtest.Binding, authtest.Now); err != nil {
 		t.Error(err)
 	}
-	if _, err := o.Check(context.Background(), tok, OIDCIdentity{"c", idp.issuer(), "alice@example.org"}, testBinding, testNow.Add(time.Hour)); err == nil {
+	if _, err := o.Check(context.Background(), tok, OIDCIdentity{"c", idp.issuer(), "alice@example.org"}, authtest.Binding, authtest.Now.Add(time.Hour)); err == nil {
 		t.Error("expired token accepted")
 	}
 }
 
 func TestOIDCClientRefusesWrongState(t *testing.T) {
 	idp := newTestIdP(t)
-	cred := &OIDCCredential{Issuer: idp.issuer(), ClientID: "ssh3-client", ClientSecret: "wrong", OpenBrowser: browser}
-	cc := ClientContext{User: "alice", Profile: ProfileAlpha, Binding: testBinding, Now: func() time.Time { return testNow }}
+	cred := &auth.OIDCCredential{Issuer: idp.issuer(), ClientID: "ssh3-client", ClientSecret: "wrong", OpenBrowser: browser}
+	cc := auth.ClientContext{User: "alice", Profile: auth.ProfileAlpha, Binding: authtest.Binding, Now: func() time.Time { return authtest.Now }}
 	if _, err := cred.Authorization(context.Background(), cc); err == nil {
 		t.Error("wrong client secret accepted")
 	}
 	// A browser that lands on the callback with a forged state: the client
 	// keeps waiting, and gives up with the context.
 	ctx, cancel := context.WithCancel(context.Background())
-	cred = &OIDCCredential{Issuer: idp.issuer(), ClientID: "ssh3-client", OpenBrowser: func(_ context.Context, u string) error {
+	cred = &auth.OIDCCredential{Issuer: idp.issuer(), ClientID: "ssh3-client", OpenBrowser: func(_ context.Context, u string) error {
 		redirect := strings.Split(strings.Split(u, "redirect_uri=")[1], "&")[0]
 		redirect = strings.ReplaceAll(strings.ReplaceAll(redirect, "%3A", ":"), "%2F", "/")
 		resp, err := http.Get(redirect + "?code=x&state=forged")

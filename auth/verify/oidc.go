@@ -1,4 +1,4 @@
-package auth
+package verify
 
 import (
 	"context"
@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/ssh3-project/ssh3/auth"
 
 	"github.com/coreos/go-oidc/v3/oidc"
 )
@@ -34,10 +36,10 @@ type OIDCVerifier struct {
 }
 
 // Check verifies raw against one oidc identity line and returns the e-mail
-// address it asserts. Errors wrap ErrBadToken.
+// address it asserts. Errors wrap auth.ErrBadToken.
 func (o *OIDCVerifier) Check(ctx context.Context, raw string, id OIDCIdentity, binding []byte, now time.Time) (string, error) {
-	if len(raw) > MaxTokenSize {
-		return "", ErrTokenTooLarge
+	if len(raw) > auth.MaxTokenSize {
+		return "", auth.ErrTokenTooLarge
 	}
 	p, err := o.provider(ctx, id.Issuer)
 	if err != nil {
@@ -46,22 +48,22 @@ func (o *OIDCVerifier) Check(ctx context.Context, raw string, id OIDCIdentity, b
 	v := p.Verifier(&oidc.Config{ClientID: id.ClientID, Now: func() time.Time { return now }})
 	tok, err := v.Verify(o.clientContext(ctx), raw)
 	if err != nil {
-		return "", fmt.Errorf("%w: oidc: %v", ErrBadToken, err)
+		return "", fmt.Errorf("%w: oidc: %v", auth.ErrBadToken, err)
 	}
 	var c struct {
 		Email         string `json:"email"`
 		EmailVerified bool   `json:"email_verified"`
 	}
 	if err := tok.Claims(&c); err != nil {
-		return "", fmt.Errorf("%w: oidc claims: %v", ErrBadToken, err)
+		return "", fmt.Errorf("%w: oidc claims: %v", auth.ErrBadToken, err)
 	}
 	switch {
 	case !c.EmailVerified:
-		return "", fmt.Errorf("%w: oidc email not verified", ErrBadToken)
+		return "", fmt.Errorf("%w: oidc email not verified", auth.ErrBadToken)
 	case c.Email != id.Email:
-		return "", fmt.Errorf("%w: oidc email differs", ErrBadToken)
-	case !bindingMatches(tok.Nonce, binding):
-		return "", fmt.Errorf("%w: oidc nonce does not bind this connection", ErrBadToken)
+		return "", fmt.Errorf("%w: oidc email differs", auth.ErrBadToken)
+	case !auth.BindingMatches(tok.Nonce, binding):
+		return "", fmt.Errorf("%w: oidc nonce does not bind this connection", auth.ErrBadToken)
 	}
 	return c.Email, nil
 }
@@ -90,7 +92,7 @@ func (o *OIDCVerifier) provider(ctx context.Context, issuer string) (*oidc.Provi
 	defer cancel()
 	p, err := oidc.NewProvider(dctx, issuer)
 	if err != nil {
-		return nil, fmt.Errorf("%w: oidc discovery: %v", ErrBadToken, err)
+		return nil, fmt.Errorf("%w: oidc discovery: %v", auth.ErrBadToken, err)
 	}
 	o.mu.Lock()
 	defer o.mu.Unlock()

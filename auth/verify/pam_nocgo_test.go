@@ -1,11 +1,13 @@
 //go:build !cgo || !linux
 
-package auth
+package verify
 
 import (
 	"context"
 	"errors"
 	"testing"
+
+	"github.com/ssh3-project/ssh3/auth"
 )
 
 func TestPAMUnavailableWithoutCgo(t *testing.T) {
@@ -13,7 +15,7 @@ func TestPAMUnavailableWithoutCgo(t *testing.T) {
 		t.Fatal("PAMAvailable in a build without cgo")
 	}
 	err := (&PAM{}).CheckPassword(context.Background(), "root", "x", "")
-	if !errors.Is(err, ErrPasswordsDisabled) {
+	if !errors.Is(err, auth.ErrPasswordsDisabled) {
 		t.Error(err)
 	}
 }

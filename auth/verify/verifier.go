@@ -1,4 +1,4 @@
-package auth
+package verify
 
 import (
 	"context"
@@ -10,12 +10,14 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/ssh3-project/ssh3/auth"
+
 	"golang.org/x/crypto/ssh"
 )
 
 // Request is what the server knows when a CONNECT asks to be authenticated.
 type Request struct {
-	Profile       Profile
+	Profile       auth.Profile
 	Authorization string   // the Authorization header value
 	User          string   // the ?user= query value
 	Binding       []byte   // this connection's EXPORTER-SSH3 value, 32 bytes
@@ -23,7 +25,7 @@ type Request struct {
 	Now           time.Time
 }
 
-// Method names in Identity.Method and Denial.Method.
+// Method names in Identity.Method and auth.Denial.Method.
 const (
 	MethodPublicKey = "publickey"
 	MethodPassword  = "password"
@@ -37,8 +39,15 @@ type Identity struct {
 	Key          ssh.PublicKey // MethodPublicKey
 	Email        string        // MethodOIDC
 	Source       string        // "file:line" of the identity that matched, if any
-	Restrictions Restrictions
+	Restrictions auth.Restrictions
 }
+
+// KeyRestrictions are the limits the matched key's options set (none for a
+// password or OIDC login).
+func (id *Identity) KeyRestrictions() *auth.Restrictions { return &id.Restrictions }
+
+// Superuser reports whether the account is root (uid 0).
+func (id *Identity) Superuser() bool { return id.User != nil && id.User.Uid == "0" }
 
 // PasswordChecker checks a system password and the account's policy.
 // remoteHost is the client's IP address (for PAM_RHOST), possibly "".
@@ -78,7 +87,7 @@ type Verifier struct {
 	Sleep func(ctx context.Context, d time.Duration)
 	// Log receives the reason for each denial; LogLine each skipped line of
 	// an identity file. Neither ever sees a credential.
-	Log     func(*Denial)
+	Log     func(*auth.Denial)
 	LogLine func(*LineError)
 
 	limiter lazyLimiter
@@ -94,7 +103,7 @@ func DefaultIdentityFiles(u *user.User) []string {
 }
 
 // Verify authenticates req. On success it returns the identity; on any
-// failure it returns exactly ErrDenied (the cause goes to v.Log only), after
+// failure it returns exactly auth.ErrDenied (the cause goes to v.Log only), after
 // the same delay, so the caller answers the same 401 whatever went wrong.
 func (v *Verifier) Verify(ctx context.Context, req Request) (*Identity, error) {
 	start := v.now()
@@ -107,7 +116,7 @@ func (v *Verifier) Verify(ctx context.Context, req Request) (*Identity, error) {
 	var method string
 	var err error
 	if !lim.Allow(src, start) {
-		err = ErrRateLimited
+		err = auth.ErrRateLimited
 	} else {
 		id, method, err = v.verify(ctx, req, src)
 	}
@@ -116,32 +125,32 @@ func (v *Verifier) Verify(ctx context.Context, req Request) (*Identity, error) {
 	}
 	lim.Failure(src, v.now())
 	if v.Log != nil {
-		v.Log(&Denial{User: req.User, Remote: addrString(req.Remote), Method: method, Err: err})
+		v.Log(&auth.Denial{User: req.User, Remote: addrString(req.Remote), Method: method, Err: err})
 	}
 	v.delay(ctx, start)
-	return nil, ErrDenied
+	return nil, auth.ErrDenied
 }
 
 func (v *Verifier) verify(ctx context.Context, req Request, src netip.Addr) (*Identity, string, error) {
-	if !req.Profile.valid() {
-		return nil, "", ErrBadProfile
+	if !req.Profile.Valid() {
+		return nil, "", auth.ErrBadProfile
 	}
-	if len(req.Binding) != BindingLen {
-		return nil, "", ErrBadBinding
+	if len(req.Binding) != auth.BindingLen {
+		return nil, "", auth.ErrBadBinding
 	}
-	scheme, cred, err := ParseAuthorization(req.Authorization)
+	scheme, cred, err := auth.ParseAuthorization(req.Authorization)
 	if err != nil {
 		return nil, "", err
 	}
 	method := MethodPublicKey
-	if scheme == SchemeBasic {
+	if scheme == auth.SchemeBasic {
 		method = MethodPassword
 	}
 	u, err := v.lookup(req.User)
 	if err != nil {
 		return nil, method, err
 	}
-	if scheme == SchemeBasic {
+	if scheme == auth.SchemeBasic {
 		id, err := v.verifyBasic(ctx, req, u, src, cred)
 		return id, method, err
 	}
@@ -149,7 +158,7 @@ func (v *Verifier) verify(ctx context.Context, req Request, src netip.Addr) (*Id
 }
 
 func (v *Verifier) lookup(name string) (*user.User, error) {
-	if err := ValidateUsername(name); err != nil {
+	if err := auth.ValidateUsername(name); err != nil {
 		return nil, err
 	}
 	lookup := v.LookupUser
@@ -160,27 +169,27 @@ func (v *Verifier) lookup(name string) (*user.User, error) {
 	if err != nil {
 		var unknown user.UnknownUserError
 		if errors.As(err, &unknown) {
-			return nil, ErrUnknownUser
+			return nil, auth.ErrUnknownUser
 		}
-		return nil, fmt.Errorf("%w: lookup: %v", ErrUnknownUser, err)
+		return nil, fmt.Errorf("%w: lookup: %v", auth.ErrUnknownUser, err)
 	}
 	// NSS back ends may match case-insensitively; only the exact name counts.
 	if u.Username != name {
-		return nil, fmt.Errorf("%w: lookup returned another name", ErrUnknownUser)
+		return nil, fmt.Errorf("%w: lookup returned another name", auth.ErrUnknownUser)
 	}
 	return u, nil
 }
 
 func (v *Verifier) verifyBasic(ctx context.Context, req Request, u *user.User, src netip.Addr, cred string) (*Identity, error) {
-	name, password, err := ParseBasic(cred)
+	name, password, err := auth.ParseBasic(cred)
 	if err != nil {
 		return nil, err
 	}
 	if name != req.User {
-		return nil, ErrUserMismatch
+		return nil, auth.ErrUserMismatch
 	}
 	if v.Passwords == nil {
-		return nil, ErrPasswordsDisabled
+		return nil, auth.ErrPasswordsDisabled
 	}
 	if err := v.Passwords.CheckPassword(ctx, name, password, hostString(src)); err != nil {
 		return nil, err
@@ -202,11 +211,11 @@ func (v *Verifier) verifyBearer(ctx context.Context, req Request, u *user.User, 
 	if err != nil {
 		return nil, MethodPublicKey, err
 	}
-	tok, err := parseJWT(token)
+	tok, err := auth.ParseJWT(token)
 	if err != nil {
 		return nil, MethodPublicKey, err
 	}
-	p := JWTParams{Profile: req.Profile, User: req.User, Binding: req.Binding, Now: req.Now}
+	p := auth.JWTParams{Profile: req.Profile, User: req.User, Binding: req.Binding, Now: req.Now}
 	var reasons []error
 	fail := func(id AuthorizedIdentity, err error) {
 		if len(reasons) < maxLoggedReasons {
@@ -221,9 +230,9 @@ func (v *Verifier) verifyBearer(ctx context.Context, req Request, u *user.User, 
 			fail(id, err)
 			continue
 		}
-		pub, err := cryptoPublicKey(id.Key.Key)
+		pub, err := auth.CryptoPublicKey(id.Key.Key)
 		if err == nil {
-			err = tok.verifyWith(pub, p)
+			err = tok.VerifyWith(pub, p)
 		}
 		if err != nil {
 			fail(id, err)
@@ -251,9 +260,9 @@ func (v *Verifier) verifyBearer(ctx context.Context, req Request, u *user.User, 
 		}
 	}
 	if len(reasons) == 0 {
-		return nil, MethodPublicKey, fmt.Errorf("%w: the user has no authorized identity", ErrNoMatchingIdentity)
+		return nil, MethodPublicKey, fmt.Errorf("%w: the user has no authorized identity", auth.ErrNoMatchingIdentity)
 	}
-	return nil, MethodPublicKey, fmt.Errorf("%w: %w", ErrNoMatchingIdentity, errors.Join(reasons...))
+	return nil, MethodPublicKey, fmt.Errorf("%w: %w", auth.ErrNoMatchingIdentity, errors.Join(reasons...))
 }
 
 // maxLoggedReasons caps the per-identity reasons kept for the log.

@@ -1,15 +1,14 @@
-package auth
+package verify
 
 import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"net/url"
-	"os"
 	"strings"
-	"syscall"
+
+	"github.com/ssh3-project/ssh3/auth"
 )
 
 // MaxIdentityFileSize bounds how much of an identity file is read.
@@ -72,14 +71,14 @@ func ParseIdentityLine(line string) (id AuthorizedIdentity, ok bool, err error) 
 
 func parseOIDCLine(f []string) (*OIDCIdentity, error) {
 	if len(f) != 4 {
-		return nil, fmt.Errorf("%w: oidc line needs exactly 4 tokens, has %d", ErrBadLine, len(f))
+		return nil, fmt.Errorf("%w: oidc line needs exactly 4 tokens, has %d", auth.ErrBadLine, len(f))
 	}
 	u, err := url.Parse(f[2])
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, fmt.Errorf("%w: oidc issuer %s is not an http(s) URL", ErrBadLine, quote(f[2]))
+		return nil, fmt.Errorf("%w: oidc issuer %s is not an http(s) URL", auth.ErrBadLine, auth.SafeQuote(f[2]))
 	}
 	if !strings.Contains(f[3], "@") {
-		return nil, fmt.Errorf("%w: oidc email %s", ErrBadLine, quote(f[3]))
+		return nil, fmt.Errorf("%w: oidc email %s", auth.ErrBadLine, auth.SafeQuote(f[3]))
 	}
 	return &OIDCIdentity{ClientID: f[1], Issuer: f[2], Email: f[3]}, nil
 }
@@ -106,43 +105,21 @@ func ParseIdentities(data []byte, file string) ([]AuthorizedIdentity, []*LineErr
 // LoadIdentities reads the files in order (the server uses
 // ~/.ssh3/authorized_identities then ~/.ssh/authorized_keys, protocol notes
 // §4.5). A missing file is skipped; any other error opening or reading one
-// fails with ErrIdentityFile, and the caller must deny. Files larger than
+// fails with auth.ErrIdentityFile, and the caller must deny. Files larger than
 // MaxIdentityFileSize fail too.
 func LoadIdentities(files ...string) ([]AuthorizedIdentity, []*LineError, error) {
 	var ids []AuthorizedIdentity
 	var bad []*LineError
 	for _, name := range files {
-		data, err := readBounded(name)
+		data, err := auth.ReadFileBounded(name, MaxIdentityFileSize)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
 		if err != nil {
-			return nil, bad, fmt.Errorf("%w: %v", ErrIdentityFile, err)
+			return nil, bad, fmt.Errorf("%w: %v", auth.ErrIdentityFile, err)
 		}
 		i, b := ParseIdentities(data, name)
 		ids, bad = append(ids, i...), append(bad, b...)
 	}
 	return ids, bad, nil
-}
-
-func readBounded(name string) ([]byte, error) {
-	// O_NONBLOCK: a FIFO planted in a home directory must not hang the server.
-	f, err := os.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK, 0)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	if st, err := f.Stat(); err != nil {
-		return nil, err
-	} else if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is not a regular file", name)
-	}
-	data, err := io.ReadAll(io.LimitReader(f, MaxIdentityFileSize+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(data) > MaxIdentityFileSize {
-		return nil, fmt.Errorf("%s larger than %d bytes", name, MaxIdentityFileSize)
-	}
-	return data, nil
 }

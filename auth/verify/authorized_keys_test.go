@@ -1,4 +1,4 @@
-package auth
+package verify
 
 import (
 	"crypto/rand"
@@ -10,11 +10,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ssh3-project/ssh3/auth"
+	"github.com/ssh3-project/ssh3/auth/internal/authtest"
+
 	"golang.org/x/crypto/ssh"
 )
 
 func TestParseIdentityLineVectors(t *testing.T) {
-	v := loadVectors(t)
+	v := authtest.Vectors(t)
 	id, ok, err := ParseIdentityLine(v["file-authorized-identities-pubkey"].Text)
 	if err != nil || !ok || id.Key == nil || id.Key.Key.Type() != "ssh-ed25519" || id.Key.Comment != "vectors-throwaway" {
 		t.Errorf("pubkey line: %+v %v %v", id, ok, err)
@@ -30,40 +33,40 @@ func TestParseIdentityLineVectors(t *testing.T) {
 }
 
 func TestParseAuthorizedKeyOptions(t *testing.T) {
-	k := testKeys(t)["ed25519"].line
+	k := authtest.Keys(t)["ed25519"].Line
 	tests := []struct {
 		opts string
-		want Restrictions
+		want auth.Restrictions
 		from string
 		err  error
 	}{
-		{"", Restrictions{}, "", nil},
-		{"no-pty", Restrictions{NoPTY: true}, "", nil},
-		{`command="/usr/bin/backup --daily"`, Restrictions{ForcedCommand: "/usr/bin/backup --daily"}, "", nil},
-		{`command="echo \"hi, there\""`, Restrictions{ForcedCommand: `echo "hi, there"`}, "", nil},
-		{"restrict", Restrictions{NoPTY: true, NoPortForwarding: true, NoAgentForwarding: true, NoX11Forwarding: true, NoUserRC: true}, "", nil},
-		{"restrict,pty", Restrictions{NoPortForwarding: true, NoAgentForwarding: true, NoX11Forwarding: true, NoUserRC: true}, "", nil},
-		{"restrict,port-forwarding,permitopen=\"localhost:8080\",permitopen=\"[::1]:*\"", Restrictions{NoPTY: true, NoAgentForwarding: true, NoX11Forwarding: true, NoUserRC: true, PermitOpen: []string{"localhost:8080", "[::1]:*"}}, "", nil},
-		{"NO-PTY,No-Agent-Forwarding,no-X11-forwarding,no-port-forwarding", Restrictions{NoPTY: true, NoAgentForwarding: true, NoX11Forwarding: true, NoPortForwarding: true}, "", nil},
-		{`from="*.sales.example.net,!pc.sales.example.net"`, Restrictions{}, "*.sales.example.net,!pc.sales.example.net", nil},
-		{`from="10.0.0.0/8,192.168.1.?"`, Restrictions{}, "10.0.0.0/8,192.168.1.?", nil},
-		{`expiry-time="20300101"`, Restrictions{}, "", nil},
-		{`environment="PATH=/tmp"`, Restrictions{}, "", ErrRefusedOption},
-		{`tunnel="0"`, Restrictions{}, "", ErrRefusedOption},
-		{`permitlisten="localhost:8080"`, Restrictions{}, "", ErrRefusedOption},
-		{`principals="alice"`, Restrictions{}, "", ErrRefusedOption},
-		{"cert-authority", Restrictions{}, "", ErrRefusedOption},
-		{"no-touch-required", Restrictions{}, "", ErrRefusedOption},
-		{"verify-required", Restrictions{}, "", ErrRefusedOption},
-		{"frobnicate", Restrictions{}, "", ErrRefusedOption},
-		{"no-pty=\"1\"", Restrictions{}, "", ErrRefusedOption},
-		{"command=/bin/sh", Restrictions{}, "", ErrBadLine},
-		{`command="a",command="b"`, Restrictions{}, "", ErrBadLine},
-		{`from="10.0.0.1/8"`, Restrictions{}, "", ErrBadLine},
-		{`from=""`, Restrictions{}, "", ErrBadLine},
-		{`permitopen="nohost"`, Restrictions{}, "", ErrBadLine},
-		{`permitopen="host:99999"`, Restrictions{}, "", ErrBadLine},
-		{`expiry-time="2030"`, Restrictions{}, "", ErrBadLine},
+		{"", auth.Restrictions{}, "", nil},
+		{"no-pty", auth.Restrictions{NoPTY: true}, "", nil},
+		{`command="/usr/bin/backup --daily"`, auth.Restrictions{ForcedCommand: "/usr/bin/backup --daily"}, "", nil},
+		{`command="echo \"hi, there\""`, auth.Restrictions{ForcedCommand: `echo "hi, there"`}, "", nil},
+		{"restrict", auth.Restrictions{NoPTY: true, NoPortForwarding: true, NoAgentForwarding: true, NoX11Forwarding: true, NoUserRC: true}, "", nil},
+		{"restrict,pty", auth.Restrictions{NoPortForwarding: true, NoAgentForwarding: true, NoX11Forwarding: true, NoUserRC: true}, "", nil},
+		{"restrict,port-forwarding,permitopen=\"localhost:8080\",permitopen=\"[::1]:*\"", auth.Restrictions{NoPTY: true, NoAgentForwarding: true, NoX11Forwarding: true, NoUserRC: true, PermitOpen: []string{"localhost:8080", "[::1]:*"}}, "", nil},
+		{"NO-PTY,No-Agent-Forwarding,no-X11-forwarding,no-port-forwarding", auth.Restrictions{NoPTY: true, NoAgentForwarding: true, NoX11Forwarding: true, NoPortForwarding: true}, "", nil},
+		{`from="*.sales.example.net,!pc.sales.example.net"`, auth.Restrictions{}, "*.sales.example.net,!pc.sales.example.net", nil},
+		{`from="10.0.0.0/8,192.168.1.?"`, auth.Restrictions{}, "10.0.0.0/8,192.168.1.?", nil},
+		{`expiry-time="20300101"`, auth.Restrictions{}, "", nil},
+		{`environment="PATH=/tmp"`, auth.Restrictions{}, "", auth.ErrRefusedOption},
+		{`tunnel="0"`, auth.Restrictions{}, "", auth.ErrRefusedOption},
+		{`permitlisten="localhost:8080"`, auth.Restrictions{}, "", auth.ErrRefusedOption},
+		{`principals="alice"`, auth.Restrictions{}, "", auth.ErrRefusedOption},
+		{"cert-authority", auth.Restrictions{}, "", auth.ErrRefusedOption},
+		{"no-touch-required", auth.Restrictions{}, "", auth.ErrRefusedOption},
+		{"verify-required", auth.Restrictions{}, "", auth.ErrRefusedOption},
+		{"frobnicate", auth.Restrictions{}, "", auth.ErrRefusedOption},
+		{"no-pty=\"1\"", auth.Restrictions{}, "", auth.ErrRefusedOption},
+		{"command=/bin/sh", auth.Restrictions{}, "", auth.ErrBadLine},
+		{`command="a",command="b"`, auth.Restrictions{}, "", auth.ErrBadLine},
+		{`from="10.0.0.1/8"`, auth.Restrictions{}, "", auth.ErrBadLine},
+		{`from=""`, auth.Restrictions{}, "", auth.ErrBadLine},
+		{`permitopen="nohost"`, auth.Restrictions{}, "", auth.ErrBadLine},
+		{`permitopen="host:99999"`, auth.Restrictions{}, "", auth.ErrBadLine},
+		{`expiry-time="2030"`, auth.Restrictions{}, "", auth.ErrBadLine},
 	}
 	for _, tc := range tests {
 		t.Run(tc.opts, func(t *testing.T) {
@@ -89,23 +92,23 @@ func TestParseAuthorizedKeyOptions(t *testing.T) {
 }
 
 func TestParseAuthorizedKeyTypes(t *testing.T) {
-	for name, k := range testKeys(t) {
-		if _, err := ParseAuthorizedKeyLine(k.line); err != nil {
+	for name, k := range authtest.Keys(t) {
+		if _, err := ParseAuthorizedKeyLine(k.Line); err != nil {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
 	bad := map[string]error{
-		rsa1024Line(t): ErrUnsupportedKey,
+		rsa1024Line(t): auth.ErrUnsupportedKey,
 		// DSA and a security-key type are skipped.
-		"ssh-dss AAAAB3NzaC1kc3MAAACBAPY3 dsa": ErrBadLine,
-		"sk-ssh-ed25519@openssh.com AAAAGnNrLXNzaC1lZDI1NTE5QG9wZW5zc2guY29tAAAAIEX/dQ0v4127bEo8eeG1EV0ApO2lWbSEeNvBLmxLvYrwAAAABHNzaDo= sk": ErrUnsupportedKey,
-		"ssh-ed25519 AAAA broken":                                   ErrBadLine,
-		"ssh-rsa " + strings.Fields(testKeys(t)["ed25519"].line)[1]: ErrBadLine, // declared type differs from blob
-		"restrict":               ErrBadLine,
-		"oidc only-three tokens": ErrBadLine,
-		"oidc a b c d":           ErrBadLine,
-		"oidc client ftp://issuer.example user@x.org": ErrBadLine,
-		"oidc client https://issuer.example noemail":  ErrBadLine,
+		"ssh-dss AAAAB3NzaC1kc3MAAACBAPY3 dsa": auth.ErrBadLine,
+		"sk-ssh-ed25519@openssh.com AAAAGnNrLXNzaC1lZDI1NTE5QG9wZW5zc2guY29tAAAAIEX/dQ0v4127bEo8eeG1EV0ApO2lWbSEeNvBLmxLvYrwAAAABHNzaDo= sk": auth.ErrUnsupportedKey,
+		"ssh-ed25519 AAAA broken": auth.ErrBadLine,
+		"ssh-rsa " + strings.Fields(authtest.Keys(t)["ed25519"].Line)[1]: auth.ErrBadLine, // declared type differs from blob
+		"restrict":               auth.ErrBadLine,
+		"oidc only-three tokens": auth.ErrBadLine,
+		"oidc a b c d":           auth.ErrBadLine,
+		"oidc client ftp://issuer.example user@x.org": auth.ErrBadLine,
+		"oidc client https://issuer.example noemail":  auth.ErrBadLine,
 	}
 	for line, want := range bad {
 		_, _, err := ParseIdentityLine(line)
@@ -176,7 +179,7 @@ func TestWildcardMatch(t *testing.T) {
 }
 
 func TestExpiryAndPermits(t *testing.T) {
-	k, err := ParseAuthorizedKeyLine(`expiry-time="20300101Z",from="10.0.0.0/8" ` + testKeys(t)["p256"].line)
+	k, err := ParseAuthorizedKeyLine(`expiry-time="20300101Z",from="10.0.0.0/8" ` + authtest.Keys(t)["p256"].Line)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,27 +199,8 @@ func TestExpiryAndPermits(t *testing.T) {
 	}
 }
 
-func TestAllowsOpen(t *testing.T) {
-	r := Restrictions{PermitOpen: []string{"localhost:8080", "[::1]:*", "*:443"}}
-	for _, tc := range []struct {
-		host string
-		port uint16
-		want bool
-	}{
-		{"localhost", 8080, true}, {"LOCALHOST", 8080, true}, {"localhost", 8081, false},
-		{"::1", 22, true}, {"example.com", 443, true}, {"example.com", 80, false},
-	} {
-		if got := r.AllowsOpen(tc.host, tc.port); got != tc.want {
-			t.Errorf("%s:%d = %v", tc.host, tc.port, got)
-		}
-	}
-	if (&Restrictions{}).AllowsOpen("x", 1) != true || (&Restrictions{NoPortForwarding: true}).AllowsOpen("x", 1) {
-		t.Error("defaults")
-	}
-}
-
 func TestParseIdentitiesReportsLines(t *testing.T) {
-	v := loadVectors(t)
+	v := authtest.Vectors(t)
 	data := strings.Join([]string{
 		v["file-authorized-identities-comment"].Text,
 		"",
@@ -229,7 +213,7 @@ func TestParseIdentitiesReportsLines(t *testing.T) {
 	if len(ids) != 2 || ids[0].Line != 3 || ids[1].Line != 5 || ids[1].OIDC == nil {
 		t.Errorf("ids %+v", ids)
 	}
-	if len(bad) != 1 || bad[0].Line != 4 || !errors.Is(bad[0], ErrRefusedOption) {
+	if len(bad) != 1 || bad[0].Line != 4 || !errors.Is(bad[0], auth.ErrRefusedOption) {
 		t.Errorf("bad %v", bad)
 	}
 }

@@ -1,9 +1,11 @@
-package auth
+package verify
 
 import (
 	"fmt"
 	"net/netip"
 	"strings"
+
+	"github.com/ssh3-project/ssh3/auth"
 )
 
 // addrPattern is one entry of a from= list: a CIDR prefix or a wildcard
@@ -22,12 +24,12 @@ func parseFrom(list string) ([]addrPattern, error) {
 		p := addrPattern{}
 		e, p.negate = strings.CutPrefix(e, "!")
 		if e == "" {
-			return nil, fmt.Errorf("%w: empty from= entry", ErrBadLine)
+			return nil, fmt.Errorf("%w: empty from= entry", auth.ErrBadLine)
 		}
 		if strings.Contains(e, "/") {
 			pf, err := netip.ParsePrefix(e)
 			if err != nil || pf.Masked() != pf {
-				return nil, fmt.Errorf("%w: from= prefix %s", ErrBadLine, quote(e))
+				return nil, fmt.Errorf("%w: from= prefix %s", auth.ErrBadLine, auth.SafeQuote(e))
 			}
 			p.prefix = pf
 		} else {

@@ -1,6 +1,6 @@
 //go:build cgo && linux
 
-package auth
+package verify
 
 /*
 #cgo LDFLAGS: -lpam
@@ -81,6 +81,8 @@ import (
 	"context"
 	"fmt"
 	"unsafe"
+
+	"github.com/ssh3-project/ssh3/auth"
 )
 
 // PAMAvailable reports whether this build can check passwords with PAM.
@@ -109,5 +111,5 @@ func (p *PAM) CheckPassword(ctx context.Context, user, password, remoteHost stri
 		return nil
 	}
 	step := [...]string{"pam_start", "pam_authenticate", "pam_acct_mgmt"}[stage]
-	return fmt.Errorf("%w: %s: %s", ErrBadPassword, step, C.GoString(C.ssh3_pam_strerror(rc)))
+	return fmt.Errorf("%w: %s: %s", auth.ErrBadPassword, step, C.GoString(C.ssh3_pam_strerror(rc)))
 }

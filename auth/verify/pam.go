@@ -1,4 +1,4 @@
-package auth
+package verify
 
 import (
 	"context"
@@ -13,7 +13,7 @@ const DefaultPAMService = "ssh3"
 // PAM checks system passwords through PAM (Debian 12 stores yescrypt hashes
 // in /etc/shadow, which pam_unix checks), so account policy applies too. It
 // needs cgo and libpam (libpam0g-dev to build); without cgo CheckPassword
-// returns ErrPasswordsDisabled. The zero value is ready to use.
+// returns auth.ErrPasswordsDisabled. The zero value is ready to use.
 type PAM struct {
 	Service string // PAM service; "" means DefaultPAMService
 	// MaxConcurrent bounds simultaneous checks (hashing is costly); 0 means 4.
