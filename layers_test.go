@@ -33,6 +33,9 @@ var layerRules = []rule{
 	{From: "auth", Deny: []string{"github.com/quic-go", "conn", "app", "cmd", "conformance"}},
 	{From: "conn", Deny: []string{"app", "cmd", "auth", "conformance"}},
 	{From: "app", Deny: []string{"cmd", "conformance"}},
+	// The client's halves never import the server's (see TestClientDeps).
+	{From: "app/session", Deny: []string{"app/host", "app/server", "auth/verify", "github.com/creack/pty"}},
+	{From: "app/client", Deny: []string{"app/host", "app/server", "auth/verify", "github.com/creack/pty"}},
 	{From: "conformance", Deny: []string{"app", "cmd"}},
 	// interop drives the binaries only: nothing of this module.
 	{From: "interop", Deny: []string{"wire", "frame", "spec", "auth", "conn", "app", "cmd", "conformance", "bench"}},
@@ -210,6 +213,41 @@ func TestLayers(t *testing.T) {
 	}
 	for _, v := range checkLayers(graph, mod, layerRules) {
 		t.Error(v)
+	}
+}
+
+// serverOnly are the packages a client binary must never link: PAM through
+// cgo, ptys, the password database's processes.
+var serverOnly = []string{"auth/verify", "app/host", "app/server", "github.com/creack/pty"}
+
+// TestClientDeps: everything cmd/ssh3 links, directly or not, is free of
+// server-only packages and of cgo outside the standard library, so the
+// client builds with CGO_ENABLED=0 for every OS (CI cross-builds it) and
+// `ldd ssh3` shows no libpam.
+func TestClientDeps(t *testing.T) {
+	needGo(t)
+	out, err := exec.Command("go", "list", "-deps", "-f", "{{.ImportPath}} {{.Standard}} {{len .CgoFiles}}", "./cmd/ssh3").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mod module
+	if b, err := exec.Command("go", "list", "-m", "-f", "{{.Path}}").Output(); err == nil {
+		mod.Path = strings.TrimSpace(string(b))
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		f := strings.Fields(line)
+		if len(f) != 3 {
+			continue
+		}
+		pkg, std, cgo := f[0], f[1] == "true", f[2] != "0"
+		for _, s := range serverOnly {
+			if matches(mod.Path, pkg, s) {
+				t.Errorf("cmd/ssh3 links %s, which is the server's", pkg)
+			}
+		}
+		if cgo && !std {
+			t.Errorf("cmd/ssh3 links %s, which uses cgo", pkg)
+		}
 	}
 }
 

@@ -4,8 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
-	"os"
 
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/agent"
@@ -27,16 +25,16 @@ type Agent struct {
 	conn io.Closer
 }
 
-// DialAgent connects to the agent at socket, or at $SSH_AUTH_SOCK when
+// DialAgent connects to the agent at socket, or at [AgentSocket] when
 // socket is empty.
 func DialAgent(socket string) (*Agent, error) {
 	if socket == "" {
-		socket = os.Getenv(AgentSocketEnv)
+		socket = AgentSocket()
 	}
 	if socket == "" {
 		return nil, fmt.Errorf("auth: %s is not set", AgentSocketEnv)
 	}
-	c, err := net.Dial("unix", socket)
+	c, err := DialAgentConn(socket)
 	if err != nil {
 		return nil, fmt.Errorf("auth: agent: %w", err)
 	}

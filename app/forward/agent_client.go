@@ -2,8 +2,8 @@ package forward
 
 import (
 	"context"
-	"net"
 
+	"github.com/ssh3-project/ssh3/auth"
 	"github.com/ssh3-project/ssh3/conn"
 	"github.com/ssh3-project/ssh3/frame"
 )
@@ -22,7 +22,7 @@ func (c *Client) ServeAgentChannels(ctx context.Context) {
 			continue
 		}
 		c.go_(func() {
-			nc, err := net.Dial("unix", c.AgentSocket)
+			nc, err := auth.DialAgentConn(c.AgentSocket)
 			if err != nil {
 				c.Stats.Add(ReasonAgent)
 				c.log().Info("forward: agent unreachable", "err", err)
@@ -71,7 +71,7 @@ func (c *Client) acceptAgent(session, id uint64) {
 		c.Stats.Add(ReasonOpenFailed)
 		return
 	}
-	nc, err := net.Dial("unix", c.AgentSocket)
+	nc, err := auth.DialAgentConn(c.AgentSocket)
 	if err != nil || c.AgentSocket == "" {
 		c.Stats.Add(ReasonAgent)
 		_ = ch.Flush()

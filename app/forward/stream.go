@@ -3,7 +3,6 @@ package forward
 import (
 	"errors"
 	"io"
-	"net"
 	"sync"
 
 	"github.com/ssh3-project/ssh3/conn"
@@ -153,11 +152,11 @@ func failCode(ch *conn.Channel) conn.Code {
 // have ended, carrying half-closes across (EOF ↔ FIN). It owns both and
 // closes them. The error is the first failure, nil for a clean end; an
 // *conn.OpenError or a *conn.Error from the peer tells a refused channel.
-func Relay(local net.Conn, ch *conn.Channel) error {
+func Relay(local io.ReadWriteCloser, ch *conn.Channel) error {
 	return relay(local, ch, newByteStream(ch))
 }
 
-func relay(local net.Conn, ch *conn.Channel, s byteStream) error {
+func relay(local io.ReadWriteCloser, ch *conn.Channel, s byteStream) error {
 	errc := make(chan error, 2)
 	go func() { errc <- upstream(local, s) }()
 	go func() { errc <- downstream(local, s) }()
@@ -178,7 +177,7 @@ func relay(local net.Conn, ch *conn.Channel, s byteStream) error {
 }
 
 // upstream copies local → channel; local EOF becomes FIN.
-func upstream(local net.Conn, s byteStream) error {
+func upstream(local io.Reader, s byteStream) error {
 	bp := bufPool.Get().(*[]byte)
 	defer bufPool.Put(bp)
 	buf := *bp
@@ -203,7 +202,7 @@ func upstream(local net.Conn, s byteStream) error {
 }
 
 // downstream copies channel → local; FIN becomes a write shutdown.
-func downstream(local net.Conn, s byteStream) error {
+func downstream(local io.Writer, s byteStream) error {
 	if _, err := s.WriteTo(local); err != nil {
 		return err
 	}
@@ -214,7 +213,7 @@ func downstream(local net.Conn, s byteStream) error {
 	return nil
 }
 
-func closeRead(local net.Conn) {
+func closeRead(local io.Reader) {
 	if cr, ok := local.(interface{ CloseRead() error }); ok {
 		_ = cr.CloseRead()
 	}
@@ -222,7 +221,7 @@ func closeRead(local net.Conn) {
 
 // abort ends both sides after a failure: a local failure resets the
 // channel (42 or H3_CONNECT_ERROR), a channel failure closes the socket.
-func abort(local net.Conn, ch *conn.Channel, err error) {
+func abort(local io.Closer, ch *conn.Channel, err error) {
 	_ = local.Close()
 	var lw *localError
 	if errors.As(err, &lw) {

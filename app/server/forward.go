@@ -4,7 +4,7 @@ import (
 	"context"
 
 	"github.com/ssh3-project/ssh3/app/forward"
-	"github.com/ssh3-project/ssh3/app/session"
+	"github.com/ssh3-project/ssh3/app/host"
 	"github.com/ssh3-project/ssh3/conn"
 	"github.com/ssh3-project/ssh3/frame"
 )
@@ -25,6 +25,6 @@ func (s *Server) registerForwarding() {
 func (s *Server) ForwardingStats() map[string]uint64 { return s.fwd.Stats.Snapshot() }
 
 // agentForwarding is the session's agent hook and its cleanup (§5.3).
-func (s *Server) agentForwarding(ctx context.Context, c *conn.Conversation, ch *conn.Channel, acct *session.Account) (func() (map[string]string, error), func()) {
+func (s *Server) agentForwarding(ctx context.Context, c *conn.Conversation, ch *conn.Channel, acct *host.Account) (func() (map[string]string, error), func()) {
 	return s.fwd.AgentForwarding(ctx, c, ch, forward.Owner{UID: acct.UID, GID: acct.GID})
 }

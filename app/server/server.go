@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/ssh3-project/ssh3/app/forward"
-	"github.com/ssh3-project/ssh3/app/session"
+	"github.com/ssh3-project/ssh3/app/host"
 	"github.com/ssh3-project/ssh3/auth"
 	"github.com/ssh3-project/ssh3/auth/verify"
 	"github.com/ssh3-project/ssh3/conn"
@@ -34,7 +34,7 @@ type Config struct {
 	Verifier  *verify.Verifier // nil: the zero Verifier (public keys, system accounts)
 	// Passwords enables password logins through this checker.
 	Passwords verify.PasswordChecker
-	EnvAllow  []string // env names a client may set; nil: session.DefaultEnvAllow
+	EnvAllow  []string // env names a client may set; nil: host.DefaultEnvAllow
 	// Subsystems maps a subsystem name to the command serving it.
 	Subsystems map[string]string
 	// AuthorizedFiles are the identity files read for a user, in order,
@@ -43,8 +43,8 @@ type Config struct {
 	// ~/.ssh/authorized_keys.
 	AuthorizedFiles []string
 	// LookupAccount finds the account a session runs as; nil means
-	// session.LookupAccount (the password database, the user's own shell).
-	LookupAccount func(name string) (*session.Account, error)
+	// host.LookupAccount (the password database, the user's own shell).
+	LookupAccount func(name string) (*host.Account, error)
 	// NoWWWAuthenticate omits WWW-Authenticate from 401s (G15).
 	NoWWWAuthenticate bool
 	// StockSettings leaves the early-channels setting out of SETTINGS
@@ -63,7 +63,7 @@ type Server struct {
 	log   *slog.Logger
 	chans map[string]ChannelHandler
 	// lookupAccount finds the account a session runs as; tests replace it.
-	lookupAccount func(name string) (*session.Account, error)
+	lookupAccount func(name string) (*host.Account, error)
 	ctx           context.Context // ends when the server closes; parents every session
 	cancel        context.CancelFunc
 	fwd           *forward.Server
@@ -97,7 +97,7 @@ func New(cfg Config) *Server {
 	s := &Server{cfg: cfg, log: log, chans: map[string]ChannelHandler{}, ctx: ctx, cancel: cancel,
 		lookupAccount: cfg.LookupAccount}
 	if s.lookupAccount == nil {
-		s.lookupAccount = session.LookupAccount
+		s.lookupAccount = host.LookupAccount
 	}
 	s.conn = &conn.Server{
 		TLSConfig:     cfg.TLSConfig,
@@ -198,7 +198,7 @@ func (s *Server) serveSession(ctx context.Context, c *conn.Conversation, ch *con
 	if err := ch.Confirm(); err != nil {
 		return
 	}
-	cfg := &session.Config{
+	cfg := &host.Config{
 		Account:    acct,
 		Connection: connectionInfo(c),
 		EnvAllow:   s.cfg.EnvAllow,
@@ -213,15 +213,15 @@ func (s *Server) serveSession(ctx context.Context, c *conn.Conversation, ch *con
 		cfg.NoPty = ai.Restrictions.NoPTY
 	}
 	start := time.Now()
-	err = session.Serve(ctx, ch, cfg)
-	if errors.Is(err, session.ErrOutOfSync) {
+	err = host.Serve(ctx, ch, cfg)
+	if errors.Is(err, host.ErrOutOfSync) {
 		ch.Abort(conn.CodeMessageError) // N1: only this channel goes
 	}
 	s.log.Info("session ended", "user", acct.Name, "duration", time.Since(start).Round(time.Millisecond), "err", err)
 }
 
-func connectionInfo(c *conn.Conversation) session.Connection {
-	var ci session.Connection
+func connectionInfo(c *conn.Conversation) host.Connection {
+	var ci host.Connection
 	if ra, ok := c.RemoteAddr().(*net.UDPAddr); ok {
 		ci.ClientIP, ci.ClientPort = ra.IP.String(), ra.Port
 	}

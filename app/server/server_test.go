@@ -24,6 +24,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/ssh3-project/ssh3/app/client"
+	"github.com/ssh3-project/ssh3/app/host"
 	"github.com/ssh3-project/ssh3/app/session"
 	"github.com/ssh3-project/ssh3/auth"
 	"github.com/ssh3-project/ssh3/auth/hosttrust"
@@ -91,8 +92,8 @@ func startServer(t *testing.T) *fixture {
 	})
 	// The account's own shell may read slow rc files (bash does when
 	// SSH_CLIENT is set); the tests run /bin/sh.
-	srv.lookupAccount = func(name string) (*session.Account, error) {
-		a, err := session.LookupAccount(name)
+	srv.lookupAccount = func(name string) (*host.Account, error) {
+		a, err := host.LookupAccount(name)
 		if a != nil {
 			a.Shell = "/bin/sh"
 		}

@@ -19,21 +19,25 @@ type Channel interface {
 	PeerMaxMessageSize() uint64
 }
 
-// writer serialises writes from the session's goroutines and keeps every
-// message within what the peer may be sent. It asks the channel for the
-// peer each time: a client learns the server's capabilities only from the
-// 2xx, after its first requests went out.
-type writer struct {
+// Writer serialises writes from a session's goroutines, on either side, and
+// keeps every message within what the peer may be sent. It asks the channel
+// for the peer each time: a client learns the server's capabilities only
+// from the 2xx, after its first requests went out.
+type Writer struct {
 	mu sync.Mutex // guards ch writes
 	ch Channel
 }
 
-func (w *writer) peer() frame.Peer { return w.ch.Peer() }
+// NewWriter writes to ch.
+func NewWriter(ch Channel) *Writer { return &Writer{ch: ch} }
 
-// send writes m if the peer may be sent it; it reports false when m was
+// Peer is what the other side may be sent.
+func (w *Writer) Peer() frame.Peer { return w.ch.Peer() }
+
+// Send writes m if the peer may be sent it; it reports false when m was
 // held back.
-func (w *writer) send(m frame.Message) (bool, error) {
-	if !w.peer().MaySend(m) {
+func (w *Writer) Send(m frame.Message) (bool, error) {
+	if !w.Peer().MaySend(m) {
 		return false, nil
 	}
 	w.mu.Lock()
@@ -41,15 +45,23 @@ func (w *writer) send(m frame.Message) (bool, error) {
 	return true, w.ch.WriteMessage(m)
 }
 
-// reply answers a request that asked for one, when the peer takes answers.
-func (w *writer) reply(r frame.Request, ok bool) error {
-	if !r.Reply() || !w.peer().RepliesToRequests() {
+// Reply answers a request that asked for one, when the peer takes answers.
+func (w *Writer) Reply(r frame.Request, ok bool) error {
+	if !r.Reply() || !w.Peer().RepliesToRequests() {
 		return nil
 	}
 	var m frame.Message = &frame.Failure{}
 	if ok {
 		m = &frame.Success{}
 	}
-	_, err := w.send(m)
+	_, err := w.Send(m)
 	return err
+}
+
+// PtySpec is what a pty-req asked for.
+type PtySpec struct {
+	Term          string
+	Columns, Rows uint16
+	Width, Height uint16 // pixels
+	Modes         []byte // RFC 4254 §8 encoded modes, applied to the terminal
 }

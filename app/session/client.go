@@ -57,7 +57,7 @@ func RunClient(ctx context.Context, ch Channel, cfg *ClientConfig) (Exit, error)
 type ClientSession struct {
 	ch  Channel
 	cfg *ClientConfig
-	w   *writer
+	w   *Writer
 	log *slog.Logger
 }
 
@@ -69,7 +69,7 @@ func StartClient(ch Channel, cfg *ClientConfig) (*ClientSession, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	cs := &ClientSession{ch: ch, cfg: cfg, w: &writer{ch: ch}, log: log}
+	cs := &ClientSession{ch: ch, cfg: cfg, w: NewWriter(ch), log: log}
 	if err := sendSetup(cs.w, cfg, log); err != nil {
 		return nil, err
 	}
@@ -108,7 +108,7 @@ func (cs *ClientSession) Wait(ctx context.Context) (Exit, error) {
 
 // sendSetup sends everything before the command: pty-req, env, agent
 // forwarding, then shell or exec; each only if the peer may be sent it.
-func sendSetup(w *writer, cfg *ClientConfig, log *slog.Logger) error {
+func sendSetup(w *Writer, cfg *ClientConfig, log *slog.Logger) error {
 	var msgs []frame.Message
 	if p := cfg.Pty; p != nil {
 		msgs = append(msgs, &frame.PtyReq{WantReply: true, Term: p.Term, Columns: uint64(p.Columns),
@@ -118,7 +118,7 @@ func sendSetup(w *writer, cfg *ClientConfig, log *slog.Logger) error {
 		msgs = append(msgs, &frame.Env{Variable: k, Value: v})
 	}
 	if cfg.ForwardAgent {
-		if w.peer().Profile.ServerOpensChannels() {
+		if w.Peer().Profile.ServerOpensChannels() {
 			msgs = append(msgs, frame.ForwardAgent())
 		} else {
 			msgs = append(msgs, &frame.AuthAgent{WantReply: true})
@@ -130,7 +130,7 @@ func sendSetup(w *writer, cfg *ClientConfig, log *slog.Logger) error {
 		msgs = append(msgs, &frame.Exec{WantReply: true, Command: cfg.Command})
 	}
 	for _, m := range msgs {
-		sent, err := w.send(m)
+		sent, err := w.Send(m)
 		if err != nil {
 			return fmt.Errorf("session: sending %s: %w", describe(m), err)
 		}
@@ -184,10 +184,10 @@ func readOutput(ch Channel, cfg *ClientConfig) (Exit, error) {
 
 // sendData sends data as CHANNEL_DATA messages cut to the peer's maximum
 // as known at each send: it grows when the acceptor's 91 arrives (N3).
-func sendData(w *writer, ch Channel, data []byte) error {
+func sendData(w *Writer, ch Channel, data []byte) error {
 	for len(data) > 0 {
 		n := min(len(data), max(frame.MaxDataPayload(ch.PeerMaxMessageSize()), 1))
-		if _, err := w.send(&frame.Data{Data: data[:n]}); err != nil {
+		if _, err := w.Send(&frame.Data{Data: data[:n]}); err != nil {
 			return err
 		}
 		data = data[n:]
@@ -197,7 +197,7 @@ func sendData(w *writer, ch Channel, data []byte) error {
 
 // pumpStdin copies Stdin to the channel, interpreting escape sequences on
 // interactive sessions, and delivers EOF as a FIN where the peer takes it.
-func pumpStdin(ctx context.Context, w *writer, ch Channel, cfg *ClientConfig, disconnect chan<- struct{}, log *slog.Logger) {
+func pumpStdin(ctx context.Context, w *Writer, ch Channel, cfg *ClientConfig, disconnect chan<- struct{}, log *slog.Logger) {
 	if cfg.Stdin == nil {
 		closeInput(w, ch, log)
 		return
@@ -235,8 +235,8 @@ func pumpStdin(ctx context.Context, w *writer, ch Channel, cfg *ClientConfig, di
 	}
 }
 
-func closeInput(w *writer, ch Channel, log *slog.Logger) {
-	if !w.peer().MayHalfClose() {
+func closeInput(w *Writer, ch Channel, log *slog.Logger) {
+	if !w.Peer().MayHalfClose() {
 		log.Debug("session: stdin EOF not sent: a ssh3-alpha reference server would abort the session")
 		return
 	}
@@ -245,7 +245,7 @@ func closeInput(w *writer, ch Channel, log *slog.Logger) {
 	_ = ch.CloseWrite()
 }
 
-func relayResize(ctx context.Context, w *writer, sizes <-chan PtySpec) {
+func relayResize(ctx context.Context, w *Writer, sizes <-chan PtySpec) {
 	for {
 		select {
 		case <-ctx.Done():
@@ -254,7 +254,7 @@ func relayResize(ctx context.Context, w *writer, sizes <-chan PtySpec) {
 			if !ok {
 				return
 			}
-			_, _ = w.send(&frame.WindowChange{Columns: uint64(s.Columns), Rows: uint64(s.Rows),
+			_, _ = w.Send(&frame.WindowChange{Columns: uint64(s.Columns), Rows: uint64(s.Rows),
 				WidthPx: uint64(s.Width), HeightPx: uint64(s.Height)})
 		}
 	}

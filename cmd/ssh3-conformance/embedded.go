@@ -22,8 +22,8 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
+	"github.com/ssh3-project/ssh3/app/host"
 	"github.com/ssh3-project/ssh3/app/server"
-	"github.com/ssh3-project/ssh3/app/session"
 	"github.com/ssh3-project/ssh3/auth"
 	"github.com/ssh3-project/ssh3/auth/verify"
 	"github.com/ssh3-project/ssh3/conformance"
@@ -110,8 +110,8 @@ func startEmbedded() (*embedded, error) {
 		// Sessions run /bin/sh: the account's own shell may read slow rc
 		// files (bash does when SSH_CLIENT is set), which would only
 		// measure the account, not the target.
-		LookupAccount: func(name string) (*session.Account, error) {
-			a, err := session.LookupAccount(name)
+		LookupAccount: func(name string) (*host.Account, error) {
+			a, err := host.LookupAccount(name)
 			if a != nil {
 				a.Shell = "/bin/sh"
 			}

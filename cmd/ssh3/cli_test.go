@@ -1,3 +1,5 @@
+//go:build !windows
+
 package main
 
 // These tests run the real binaries: an ssh3-server on loopback and the

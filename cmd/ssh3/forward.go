@@ -4,11 +4,11 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/ssh3-project/ssh3/app/client"
 	"github.com/ssh3-project/ssh3/app/forward"
 	"github.com/ssh3-project/ssh3/app/session"
+	"github.com/ssh3-project/ssh3/auth"
 )
 
 // forwards are the command line's forwarding options, parsed.
@@ -62,7 +62,7 @@ func parseForwards(o *options, stderr io.Writer) (*forwards, error) {
 		}
 	}
 	if o.forwardAgent && !o.noAgent {
-		f.opts.AgentSocket = os.Getenv("SSH_AUTH_SOCK")
+		f.opts.AgentSocket = auth.AgentSocket()
 		if f.opts.AgentSocket == "" {
 			fmt.Fprintln(stderr, "ssh3: warning: -A: no agent (SSH_AUTH_SOCK is not set)")
 		}

@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 
 	"golang.org/x/term"
 
@@ -136,26 +134,43 @@ func (t *terminal) ptyRequest() *session.PtySpec {
 	return p
 }
 
-// watchResize sends the new size on every SIGWINCH until stopped.
+// watchResize sends the terminal's size whenever it changes, until
+// stopped: on SIGWINCH, or on Windows, whose console has no such signal, on
+// a poll (resizeEvents).
 func (t *terminal) watchResize(out chan<- session.PtySpec) (stop func()) {
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGWINCH)
+	events, stopEvents := resizeEvents()
 	done := make(chan struct{})
+	finished := make(chan struct{})
 	go func() {
-		for {
-			select {
-			case <-done:
-				return
-			case <-sig:
-				select {
-				case out <- *t.ptySpec():
-				default:
-				}
-			}
-		}
+		defer close(finished)
+		relaySizes(events, done, t.ptySpec, out)
 	}()
 	return func() {
-		signal.Stop(sig)
+		stopEvents()
 		close(done)
+		<-finished
+	}
+}
+
+// relaySizes sends size() to out after each event when it differs from the
+// last one sent (the size at the start counts as sent: pty-req carried it),
+// dropping it if out is full, until done.
+func relaySizes[E any](events <-chan E, done <-chan struct{}, size func() *session.PtySpec, out chan<- session.PtySpec) {
+	last := *size()
+	for {
+		select {
+		case <-done:
+			return
+		case <-events:
+			now := *size()
+			if now.Columns == last.Columns && now.Rows == last.Rows {
+				continue
+			}
+			select {
+			case out <- now:
+				last = now
+			default:
+			}
+		}
 	}
 }

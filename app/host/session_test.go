@@ -1,4 +1,4 @@
-package session
+package host
 
 import (
 	"bytes"
@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/ssh3-project/ssh3/app/session"
 	"github.com/ssh3-project/ssh3/frame"
 )
 
@@ -179,7 +180,7 @@ func TestPtyModesAndResize(t *testing.T) {
 	p, err := Start(Spec{
 		Account: a, Command: "stty size; stty -a | tr ' ' '\\n' | grep -x -- '-echo'; read x; stty size",
 		Env: LoginEnv(a, "xterm", Connection{}, nil),
-		Pty: &PtySpec{Term: "xterm", Columns: 100, Rows: 30, Modes: modes},
+		Pty: &session.PtySpec{Term: "xterm", Columns: 100, Rows: 30, Modes: modes},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -1,4 +1,4 @@
-package session
+package host
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/ssh3-project/ssh3/app/session"
 	"github.com/ssh3-project/ssh3/frame"
 )
 
@@ -47,12 +48,12 @@ const (
 
 type server struct {
 	cfg   *Config
-	ch    Channel
-	w     *writer
+	ch    session.Channel
+	w     *session.Writer
 	log   *slog.Logger
 	state state
 
-	pty   *PtySpec
+	pty   *session.PtySpec
 	env   map[string]string
 	proc  *Process
 	stdin *stdinQueue
@@ -69,8 +70,8 @@ var ErrRefused = errors.New("session: request refused")
 // been reported (nil) or the channel failed; toward a peer without the
 // half-close capability, only once the peer has ended the channel too (or
 // ctx ended).
-func Serve(ctx context.Context, ch Channel, cfg *Config) error {
-	s := &server{cfg: cfg, ch: ch, w: &writer{ch: ch}, log: cfg.Logger,
+func Serve(ctx context.Context, ch session.Channel, cfg *Config) error {
+	s := &server{cfg: cfg, ch: ch, w: session.NewWriter(ch), log: cfg.Logger,
 		env: map[string]string{}, done: make(chan struct{})}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -121,7 +122,7 @@ func Serve(ctx context.Context, ch Channel, cfg *Config) error {
 // session channel itself, and its client reads a byte at a time and loses
 // the exit status's last byte when the FIN arrives with it (§6.1).
 func (s *server) linger(ctx context.Context, readErr <-chan error) {
-	if s.w.peer().MayHalfClose() {
+	if s.w.Peer().MayHalfClose() {
 		return
 	}
 	select {
@@ -210,7 +211,7 @@ func (s *server) enableAgent() bool {
 
 func (s *server) refuse(r frame.Request, why string) error {
 	s.log.Info("session: request refused", "request", r.Name(), "reason", why)
-	return s.w.reply(r, false)
+	return s.w.Reply(r, false)
 }
 
 func (s *server) onRequest(r frame.Request) error {
@@ -222,12 +223,12 @@ func (s *server) onRequest(r frame.Request) error {
 			return s.refuse(r, "variable not allowed")
 		}
 		s.env[r.Variable] = r.Value
-		return s.w.reply(r, true)
+		return s.w.Reply(r, true)
 	case *frame.AuthAgent:
 		if s.state != larval {
 			return s.refuse(r, "after the command started")
 		}
-		return s.w.reply(r, s.enableAgent())
+		return s.w.Reply(r, s.enableAgent())
 	case *frame.Shell:
 		return s.start(r, "")
 	case *frame.Exec:
@@ -246,13 +247,13 @@ func (s *server) onRequest(r frame.Request) error {
 			return s.refuse(r, "no pty")
 		}
 		err := s.proc.Resize(clamp16(r.Columns), clamp16(r.Rows), clamp16(r.WidthPx), clamp16(r.HeightPx))
-		return s.w.reply(r, err == nil)
+		return s.w.Reply(r, err == nil)
 	case *frame.Signal:
 		sig, ok := SignalByName(r.Signal)
 		if s.proc == nil || !ok {
 			return s.refuse(r, "no command running or unknown signal")
 		}
-		return s.w.reply(r, s.proc.Signal(sig) == nil)
+		return s.w.Reply(r, s.proc.Signal(sig) == nil)
 	}
 	return s.refuse(r, "not supported")
 }
@@ -279,9 +280,9 @@ func (s *server) onPty(r *frame.PtyReq) error {
 	if _, err := frame.ParseTerminalModes(r.Modes); err != nil {
 		return s.refuse(r, err.Error())
 	}
-	s.pty = &PtySpec{Term: r.Term, Columns: clamp16(r.Columns), Rows: clamp16(r.Rows),
+	s.pty = &session.PtySpec{Term: r.Term, Columns: clamp16(r.Columns), Rows: clamp16(r.Rows),
 		Width: clamp16(r.WidthPx), Height: clamp16(r.HeightPx), Modes: append([]byte(nil), r.Modes...)}
-	return s.w.reply(r, true)
+	return s.w.Reply(r, true)
 }
 
 func (s *server) start(r frame.Request, command string) error {
@@ -306,14 +307,14 @@ func (s *server) start(r frame.Request, command string) error {
 		}
 		// Without a reply channel the client would wait forever: report
 		// the failure as the command's exit.
-		_, werr := s.w.send(&frame.ExitStatus{Status: 255})
+		_, werr := s.w.Send(&frame.ExitStatus{Status: 255})
 		close(s.done)
 		return werr
 	}
 	s.log.Debug("session: command started", "pid", p.Pid())
 	s.state, s.proc = running, p
 	s.stdin = newStdinQueue(p.Stdin)
-	if err := s.w.reply(r, true); err != nil {
+	if err := s.w.Reply(r, true); err != nil {
 		return err
 	}
 	go s.run()
@@ -347,11 +348,11 @@ func (s *server) run() {
 	_ = s.proc.Close()
 	if err != nil {
 		s.log.Warn("session: wait failed", "err", err)
-		_, _ = s.w.send(&frame.ExitStatus{Status: 255})
+		_, _ = s.w.Send(&frame.ExitStatus{Status: 255})
 	} else if _, err := s.sendExit(ExitMessage(ps)); err != nil {
 		s.log.Debug("session: reporting exit failed", "err", err)
 	}
-	if s.w.peer().MayHalfClose() {
+	if s.w.Peer().MayHalfClose() {
 		_ = s.ch.CloseWrite()
 	}
 	close(s.done)
@@ -360,11 +361,11 @@ func (s *server) run() {
 // sendExit reports the exit; toward a peer that cannot take exit-signal it
 // falls back to the shell's convention, 128 + signal number.
 func (s *server) sendExit(m frame.Request) (bool, error) {
-	if es, ok := m.(*frame.ExitSignal); ok && !s.w.peer().MaySend(es) {
+	if es, ok := m.(*frame.ExitSignal); ok && !s.w.Peer().MaySend(es) {
 		sig, _ := SignalByName(es.Signal)
 		m = &frame.ExitStatus{Status: ExitCodeFor(sig)}
 	}
-	return s.w.send(m)
+	return s.w.Send(m)
 }
 
 // pump copies r to the channel in messages of at most chunk bytes. A pty
@@ -374,7 +375,7 @@ func (s *server) pump(r io.Reader, chunk int, wrap func([]byte) frame.Message) {
 	for {
 		n, err := r.Read(buf)
 		if n > 0 {
-			if _, werr := s.w.send(wrap(buf[:n])); werr != nil {
+			if _, werr := s.w.Send(wrap(buf[:n])); werr != nil {
 				s.log.Debug("session: output write failed", "err", werr)
 				_, _ = io.Copy(io.Discard, r)
 				return

@@ -1,4 +1,4 @@
-package session
+package host
 
 import (
 	"errors"
@@ -10,22 +10,15 @@ import (
 	"syscall"
 
 	"github.com/creack/pty"
+	"github.com/ssh3-project/ssh3/app/session"
 )
 
 // Spec says what to start and how.
 type Spec struct {
 	Account *Account
-	Command string   // empty: the login shell
-	Env     []string // the whole environment (LoginEnv plus accepted env requests)
-	Pty     *PtySpec // nil: pipes
-}
-
-// PtySpec is what a pty-req asked for.
-type PtySpec struct {
-	Term          string
-	Columns, Rows uint16
-	Width, Height uint16 // pixels
-	Modes         []byte // RFC 4254 §8 encoded modes, applied to the terminal
+	Command string           // empty: the login shell
+	Env     []string         // the whole environment (LoginEnv plus accepted env requests)
+	Pty     *session.PtySpec // nil: pipes
 }
 
 // Process is a started command. Stdin, Stdout and Stderr are its pipes, or
@@ -103,7 +96,7 @@ func Start(s Spec) (*Process, error) {
 	return p, nil
 }
 
-func startPty(cmd *exec.Cmd, attrs *syscall.SysProcAttr, ps *PtySpec) (*Process, error) {
+func startPty(cmd *exec.Cmd, attrs *syscall.SysProcAttr, ps *session.PtySpec) (*Process, error) {
 	attrs.Setctty = true
 	ws := &pty.Winsize{Cols: ps.Columns, Rows: ps.Rows, X: ps.Width, Y: ps.Height}
 	master, err := pty.StartWithAttrs(cmd, ws, attrs)
@@ -111,7 +104,7 @@ func startPty(cmd *exec.Cmd, attrs *syscall.SysProcAttr, ps *PtySpec) (*Process,
 		return nil, fmt.Errorf("session: starting %s on a pty: %w", cmd.Path, err)
 	}
 	if len(ps.Modes) > 0 {
-		if err := ApplyModes(master, ps.Modes); err != nil {
+		if err := session.ApplyModes(master, ps.Modes); err != nil {
 			_ = cmd.Process.Kill()
 			_ = master.Close()
 			_ = cmd.Wait()
