@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -247,6 +248,34 @@ func TestClientDeps(t *testing.T) {
 		}
 		if cgo && !std {
 			t.Errorf("cmd/ssh3 links %s, which uses cgo", pkg)
+		}
+	}
+}
+
+// channelTypeName matches a use of one of frame's channel type names.
+var channelTypeName = regexp.MustCompile(`\bframe\.Channel(Session|Direct|Reverse|Agent)[A-Za-z]*\b`)
+
+// TestConnNamesNoChannelType: conn carries channels without knowing what
+// they are for; frame decides which carry raw bytes or datagrams
+// (Profile.RawChannel, ChannelHeader.CarriesDatagrams), and app says what
+// each type means.
+func TestConnNamesNoChannelType(t *testing.T) {
+	files, err := filepath.Glob("conn/*.go")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no conn sources: %v", err)
+	}
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, line := range strings.Split(string(b), "\n") {
+			if m := channelTypeName.FindString(line); m != "" {
+				t.Errorf("%s:%d names the channel type %s", f, i+1, m)
+			}
 		}
 	}
 }

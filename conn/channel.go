@@ -58,20 +58,6 @@ type Channel struct {
 	done   atomic.Bool
 }
 
-func isRawChannel(p *frame.Profile, h *frame.ChannelHeader) bool {
-	if !p.RawTCP() {
-		return false
-	}
-	switch h.Type {
-	case frame.ChannelDirectTCP, frame.ChannelAgentConnection:
-		return true
-	case frame.ChannelReverseTCP:
-		_, accept := h.Extra.(*frame.ReverseAccept)
-		return accept
-	}
-	return false
-}
-
 func newChannel(cs *connState, str *quic.Stream, h frame.ChannelHeader, p *frame.Profile, opener bool, localMax uint64) *Channel {
 	ch := &Channel{
 		cs:       cs,
@@ -80,10 +66,10 @@ func newChannel(cs *connState, str *quic.Stream, h frame.ChannelHeader, p *frame
 		header:   h,
 		profile:  p,
 		opener:   opener,
-		raw:      isRawChannel(p, &h),
+		raw:      p.RawChannel(&h),
 		localMax: localMax,
 	}
-	if carriesDatagrams(&h) {
+	if h.CarriesDatagrams() {
 		ch.dgrams = make(chan []byte, datagramQueueLen)
 	}
 	if opener {

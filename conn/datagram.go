@@ -1,9 +1,5 @@
 package conn
 
-import (
-	"github.com/ssh3-project/ssh3/frame"
-)
-
 // datagramQueueLen bounds the datagrams waiting on one UDP channel; the
 // excess is dropped and counted (X-ROB-29). It is twice quic-go's own
 // receive queue (128 datagrams), so that a burst quic-go absorbed while the
@@ -54,21 +50,6 @@ func (cs *connState) routeDatagram(b []byte) {
 		return
 	}
 	ch.enqueueDatagram(d.Payload)
-}
-
-// isUDPType reports whether a channel type carries datagrams.
-func isUDPType(typ string) bool {
-	return typ == frame.ChannelDirectUDP || typ == frame.ChannelReverseUDP
-}
-
-// carriesDatagrams reports whether a channel gets a datagram queue: a UDP
-// channel, except a reverse-udp listener, which only announces sources
-// (§5.5); datagrams naming it are dropped and counted.
-func carriesDatagrams(h *frame.ChannelHeader) bool {
-	if _, listener := h.Extra.(*frame.ReverseListen); listener {
-		return false
-	}
-	return isUDPType(h.Type)
 }
 
 // enqueueDatagram queues a payload without blocking; a full queue drops it.
