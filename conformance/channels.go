@@ -32,7 +32,7 @@ func channelChecks() []def {
 		{ID: "R-4.1.4-1", Name: "ExitStatusMessage", run: withConv(checkExitStatus)},
 		{ID: "H-9000-1", Name: "NonMinimalVarints", run: withConv(checkNonMinimal)},
 		{ID: "X-ROB-19", Name: "UnknownConversationRefused", run: withConv(checkUnknownConversation), Harmful: true},
-		{ID: "X-ROB-20", Name: "MalformedHeaderRefused", run: withConv(checkMalformedHeaders), Harmful: true},
+		{ID: "X-ROB-20", Name: "MalformedHeaderRefused", run: withConv(checkMalformedHeaders), Harmful: true, Timeout: 60 * time.Second},
 		{ID: "X-ROB-21", Name: "StalledHeaderReset", run: withConv(checkStalledHeader), Harmful: true, Timeout: 15 * time.Second},
 		{ID: "X-ROB-22", Name: "OversizedMessageRefused", run: withConv(checkOversizedMessage), Harmful: true},
 		{ID: "X-ROB-23", Name: "UnknownMessageContained", run: withConv(checkUnknownMessage), Harmful: true, Timeout: 20 * time.Second},
@@ -333,24 +333,37 @@ func checkMalformedHeaders(t *T, cv *Conv) {
 	}
 	sig := wire.AppendVarintLen(nil, t.p.Signal(), 8)
 	conv := wire.AppendVarint(nil, cv.ID())
+	// ours marks the cases that only this project's rules make malformed:
+	// the 256-byte type limit is SPEC.md's, and to a server serving one
+	// profile the other profile's signal is an unknown HTTP/3 frame type,
+	// which RFC 9114 §9 says to ignore (the original then waits for a
+	// HEADERS frame). Toward a server that never took on this project's
+	// rules they are recorded, not counted.
+	own, _ := t.ownRules()
 	cases := []struct {
 		label string
 		b     []byte
 		fin   bool
+		ours  bool
 	}{
-		{"truncated varint then FIN", append(append([]byte{}, sig...), 0x40), true},
-		{"FIN inside the type", append(append(append([]byte{}, sig...), conv...), 0x07, 's', 'e', 's'), true},
-		{"the other profile's signal", header(other, cv.ID(), frame.ChannelSession, nil, frame.DefaultMaxMessageSize), false},
-		{"type length 2^30", append(append(append([]byte{}, sig...), conv...), wire.AppendVarint(nil, 1<<30)...), false},
-		{"type of 300 bytes", append(append(append(append([]byte{}, sig...), conv...), wire.AppendVarint(nil, 300)...), bytes.Repeat([]byte("a"), 300)...), false},
-		{"empty type", append(append(append([]byte{}, sig...), conv...), 0x00, 0x80, 0, 0x75, 0x30), false},
+		{"truncated varint then FIN", append(append([]byte{}, sig...), 0x40), true, false},
+		{"FIN inside the type", append(append(append([]byte{}, sig...), conv...), 0x07, 's', 'e', 's'), true, false},
+		{"the other profile's signal", header(other, cv.ID(), frame.ChannelSession, nil, frame.DefaultMaxMessageSize), false, true},
+		{"type length 2^30", append(append(append([]byte{}, sig...), conv...), wire.AppendVarint(nil, 1<<30)...), false, false},
+		{"type of 300 bytes", append(append(append(append([]byte{}, sig...), conv...), wire.AppendVarint(nil, 300)...), bytes.Repeat([]byte("a"), 300)...), false, true},
+		{"empty type", append(append(append([]byte{}, sig...), conv...), 0x00, 0x80, 0, 0x75, 0x30), false, false},
 	}
 	var obs, bad []string
 	for _, k := range cases {
 		desc, ok := t.refusedWithin(cv.C, k.b, k.fin, 7*time.Second)
-		obs = append(obs, k.label+" → "+desc)
-		if !ok {
+		switch {
+		case !ok && k.ours && !own:
+			obs = append(obs, k.label+" → "+desc+" (not counted: this project's rule, never promised by this server)")
+		case !ok:
 			bad = append(bad, k.label+" → "+desc)
+			fallthrough
+		default:
+			obs = append(obs, k.label+" → "+desc)
 		}
 	}
 	obs, bad = cv.afterwards("echo still", "the conversation stopped working", obs, bad)
@@ -375,6 +388,13 @@ func checkStalledHeader(t *T, cv *Conv) {
 		obs += " (SPEC.md §2.7: 10 s, 0x10d)"
 	}
 	_, reset := ResetCode(err)
+	if own, h := t.ownRules(); !reset && IsTimeout(err) && res.ok() && !own {
+		// The row names no bound; 10 s is SPEC.md's. A server that never
+		// promised it may hold the stream longer, and no black-box wait
+		// tells a longer bound from none.
+		t.skip(fmt.Sprintf("inconclusive: %s; the row names no bound, SPEC.md's 10 s is this project's and the server announces none of its capabilities (server %q), and a wait of 12 s cannot tell a longer bound from none", obs, h))
+		return
+	}
 	t.expect(reset && res.ok(), "reset within a bounded time (≤ 12 s; 10 s in SPEC.md §2.7); other streams served meanwhile", obs)
 }
 

@@ -5,12 +5,15 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -18,6 +21,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/ssh3-project/ssh3/frame"
+	"github.com/ssh3-project/ssh3/wire"
 )
 
 // originalServer is the version string of francoismichel/ssh3 v0.1.7: no
@@ -33,6 +37,19 @@ type originalLike struct {
 	*fakeListener
 	silentClassic bool
 	refuseAll     bool // 401 for every CONNECT
+	// server is the version header of its 200s (originalServer unless
+	// set: a server that announces capabilities has taken on this
+	// project's rules). zeroLeeway refuses a JWT past its exp or before
+	// its iat by any margin, as golang-jwt does without options. lax
+	// parses channel headers as the original does (parseHeader,
+	// channel.go:163): another signal or a huge type length is waited on
+	// forever, any type (the empty one too) is confirmed.
+	server     string
+	zeroLeeway bool
+	lax        bool
+
+	mu    sync.Mutex // guards types
+	types []string   // the channel types of the headers it read
 }
 
 func startOriginalLike(t *testing.T, silentClassic, refuseAll bool) *originalLike {
@@ -110,10 +127,14 @@ func (o *originalLike) request(st *quic.Stream, br *bufio.Reader) {
 		return
 	}
 	status := "401"
-	if strings.HasPrefix(authz, "Bearer ") && protocol && !o.refuseAll {
+	if strings.HasPrefix(authz, "Bearer ") && protocol && !o.refuseAll && o.timely(strings.TrimPrefix(authz, "Bearer ")) {
 		status = "200"
 	}
-	_, _ = st.Write(EncodeHeaders([]Field{{":status", status}, {"server", originalServer}}))
+	server := originalServer
+	if o.server != "" {
+		server = o.server
+	}
+	_, _ = st.Write(EncodeHeaders([]Field{{":status", status}, {"server", server}}))
 	_, _ = io.Copy(io.Discard, br)
 }
 
@@ -121,10 +142,22 @@ func (o *originalLike) request(st *quic.Stream, br *bufio.Reader) {
 // command with "exit 3" and 0 otherwise, then nothing more: no FIN.
 func (o *originalLike) session(st *quic.Stream, br *bufio.Reader) {
 	r := frame.NewReader(br, frame.Alpha, frame.DefaultMaxMessageSize)
-	hdr, p, err := r.ReadHeader()
-	if err != nil {
-		return
+	var hdr frame.ChannelHeader
+	p := frame.Alpha
+	if o.lax {
+		var ok bool
+		if hdr, ok = laxHeader(st, br); !ok {
+			return
+		}
+	} else {
+		var err error
+		if hdr, p, err = r.ReadHeader(); err != nil {
+			return
+		}
 	}
+	o.mu.Lock()
+	o.types = append(o.types, hdr.Type)
+	o.mu.Unlock()
 	msg := func(m frame.Message) []byte {
 		b, _ := frame.AppendMessage(nil, m, p, hdr.MaxMessageSize)
 		return b
@@ -143,6 +176,72 @@ func (o *originalLike) session(st *quic.Stream, br *bufio.Reader) {
 			_, _ = st.Write(msg(&frame.ExitStatus{Status: status}))
 		}
 	}
+}
+
+// timely reports whether tok's exp and iat admit it now: always, unless
+// zeroLeeway.
+func (o *originalLike) timely(tok string) bool {
+	if !o.zeroLeeway {
+		return true
+	}
+	parts := strings.Split(tok, ".")
+	if len(parts) != 3 {
+		return false
+	}
+	b, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return false
+	}
+	var c struct{ Exp, Iat int64 }
+	if json.Unmarshal(b, &c) != nil {
+		return false
+	}
+	now := time.Now().Unix()
+	return c.Exp >= now && c.Iat <= now
+}
+
+// laxHeader reads a channel header the way the original does: a signal
+// other than ssh3-alpha's makes the stream an HTTP request whose unknown
+// frame is ignored (held), a type length is allocated and waited for (held
+// when huge), the end of the stream inside the header is a reset
+// (H3_REQUEST_INCOMPLETE), and no type is refused.
+func laxHeader(st *quic.Stream, br *bufio.Reader) (frame.ChannelHeader, bool) {
+	hold := func() (frame.ChannelHeader, bool) {
+		_, _ = io.Copy(io.Discard, br)
+		return frame.ChannelHeader{}, false
+	}
+	incomplete := func() (frame.ChannelHeader, bool) {
+		st.CancelRead(0x10d)
+		st.CancelWrite(0x10d)
+		return frame.ChannelHeader{}, false
+	}
+	sig, err := wire.ReadVarint(br)
+	if err != nil {
+		return incomplete()
+	}
+	if sig != frame.Alpha.Signal() {
+		return hold()
+	}
+	conv, err := wire.ReadVarint(br)
+	if err != nil {
+		return incomplete()
+	}
+	n, err := wire.ReadVarint(br)
+	if err != nil {
+		return incomplete()
+	}
+	if n > 1<<16 {
+		return hold()
+	}
+	typ := make([]byte, n)
+	if _, err := io.ReadFull(br, typ); err != nil {
+		return incomplete()
+	}
+	max, err := wire.ReadVarint(br)
+	if err != nil {
+		return incomplete()
+	}
+	return frame.ChannelHeader{Conversation: conv, Type: string(typ), MaxMessageSize: max}, true
 }
 
 // runAgainst runs the server checks matching run against target, with a

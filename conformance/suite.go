@@ -103,6 +103,23 @@ type Suite struct {
 	certErr  error
 	mainMu   sync.Mutex // guards mainRuns
 	mainRuns map[string]*clientRun
+	verMu    sync.Mutex // guards verHdr and verSeen
+	verHdr   string     // the ssh3-alpha server's version header of a 2xx
+	verSeen  bool
+}
+
+// noteServerVersion keeps the version header of a ssh3-alpha 2xx.
+func (s *Suite) noteServerVersion(h string) {
+	s.verMu.Lock()
+	s.verHdr, s.verSeen = h, true
+	s.verMu.Unlock()
+}
+
+// serverVersion is the last version header noted, if any.
+func (s *Suite) serverVersion() (string, bool) {
+	s.verMu.Lock()
+	defer s.verMu.Unlock()
+	return s.verHdr, s.verSeen
 }
 
 // Close releases what the suite started (its echo targets).
@@ -339,7 +356,11 @@ func (s *Suite) runDef(ctx context.Context, p *frame.Profile, d def, mode string
 	}
 	s.runWithTimeout(ctx, p, d, &c)
 	c.Seconds = time.Since(start).Round(time.Millisecond).Seconds()
-	if d.Harmful && (c.Result == Pass || c.Result == Fail) && mode == "server-under-test" {
+	// Every result of a harmful check is probed: a skip or an n/a may come
+	// after the check sent what could hurt the target (P-N1-3 skips when
+	// the target sent nothing to judge; a projectRule row is n/a after
+	// running).
+	if d.Harmful && mode == "server-under-test" {
 		if err := s.probe(ctx, p); err != nil {
 			c.Liveness = "dead"
 			c.Result = Fail

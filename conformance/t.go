@@ -36,6 +36,12 @@ type T struct {
 	// its evidence).
 	silent    []string
 	silenceOK bool
+	// notPromised, when set, names this project's decision that the
+	// check tests and that the target never took on (projectRule): a
+	// failure of the check is then reported as n/a with that reason,
+	// unless setupFailed (the check could not even start a conversation).
+	notPromised string
+	setupFailed bool
 }
 
 func (s *Suite) newT(ctx context.Context, p *frame.Profile, c *Check) *T {
@@ -53,6 +59,9 @@ func (t *T) report(r Result, expected, observed, detail string) {
 	t.reported = true
 	if r == Pass && len(t.silent) > 0 && !t.silenceOK {
 		r, detail = Skip, fmt.Sprintf("skip: inconclusive: the target did not answer %s within the check's time, and the pass would rest on that silence", strings.Join(t.silent, ", "))
+	}
+	if r == Fail && t.notPromised != "" && !t.setupFailed {
+		r, detail = NA, "n/a: "+t.notPromised
 	}
 	t.c.Result, t.c.Expected, t.c.Observed = r, expected, observed
 	if detail != "" {
@@ -238,6 +247,9 @@ func (t *T) connectOn(c *H3Conn, p *frame.Profile) (*Conv, error) {
 	if err != nil {
 		return nil, err
 	}
+	if p == frame.Alpha && resp.Status/100 == 2 {
+		t.s.noteServerVersion(resp.Header.Get(p.ResponseVersionHeader()))
+	}
 	return &Conv{t: t, C: c, Req: rs, Resp: resp, P: p}, nil
 }
 
@@ -266,6 +278,9 @@ func (t *T) connectOK() (*Conv, error) {
 func (t *T) mustConv() *Conv {
 	cv, err := t.connectOK()
 	if err != nil {
+		t.mu.Lock()
+		t.setupFailed = true
+		t.mu.Unlock()
 		t.fail("a valid CONNECT gets 2xx", "setup failed: "+Describe(err))
 		return nil
 	}
@@ -724,12 +739,61 @@ func needCaps(need frame.Caps, f func(t *T)) func(t *T) {
 	}
 }
 
+// ownRules reports whether the target has taken on this project's
+// decisions (spec/SPEC.md, the P-* rows and the bounds SPEC.md adds to
+// X-ROB rows): every rth3-00 target (the profile is this project's
+// reading of the draft), and a ssh3-alpha server that announces
+// capabilities. The original (francoismichel/ssh3 v0.1.7) announces none
+// and never promised them. h is the server's version header; when no
+// conversation has shown it yet, ownRules opens one, and if that fails it
+// answers true (a check against a target it cannot reach is not excused).
+func (t *T) ownRules() (own bool, h string) {
+	if t.p != frame.Alpha {
+		return true, ""
+	}
+	h, ok := t.s.serverVersion()
+	if !ok {
+		cv, err := t.connectOK()
+		if err != nil {
+			return true, ""
+		}
+		h = cv.Resp.Header.Get(t.p.ResponseVersionHeader())
+	}
+	v, err := frame.ParseAlphaVersion(h)
+	return err == nil && v.Caps != 0, h
+}
+
+// projectRule runs f, a check of one of this project's decisions that
+// neither the draft nor an RFC asks of other implementations. Toward a
+// target that has not taken on this project's rules (ownRules), a
+// difference from the decision is n/a with the reason, not a failure; a
+// pass stays a pass, and a check that cannot start a conversation still
+// fails.
+func projectRule(f func(t *T)) func(t *T) {
+	return func(t *T) {
+		if own, h := t.ownRules(); !own {
+			t.mu.Lock()
+			t.notPromised = notPromisedReason(h)
+			t.mu.Unlock()
+		}
+		f(t)
+	}
+}
+
+func notPromisedReason(h string) string {
+	return fmt.Sprintf("this project's own decision (spec/SPEC.md); the server announces none of this project's capabilities (server %q), so it never promised it; what it did is under observed", h)
+}
+
 // takesReplies reports whether the server of cv answers want-reply with
 // 99/100: always in rth3-00, with the reply capability in ssh3-alpha.
-func (t *T) takesReplies(cv *Conv) bool {
+func (t *T) takesReplies(cv *Conv) bool { return t.peerHas(cv, frame.CapReply) }
+
+// peerHas reports whether the server of cv announced every capability in
+// need: always in rth3-00, from its version header in ssh3-alpha.
+func (t *T) peerHas(cv *Conv, need frame.Caps) bool {
 	if cv.P != frame.Alpha {
 		return true
 	}
 	v, err := frame.ParseAlphaVersion(cv.Resp.Header.Get(cv.P.ResponseVersionHeader()))
-	return err == nil && v.Caps.Has(frame.CapReply)
+	return err == nil && v.Caps.Has(need)
 }
