@@ -293,8 +293,29 @@ func (ch *Channel) WriteMessage(m frame.Message) error {
 }
 
 // WriteData sends p as CHANNEL_DATA messages, each within the peer's
-// maximum message size (§3.4).
+// maximum message size (§3.4), several to a stream write (up to 64 KiB).
 func (ch *Channel) WriteData(p []byte) (int, error) {
+	return ch.writeChunked(p, 0, func(b, d []byte) []byte {
+		b, _ = (&frame.Data{Data: d}).Append(b, ch.profile)
+		return b
+	})
+}
+
+// WriteExtendedData sends p as CHANNEL_EXTENDED_DATA messages of dataType
+// (frame.ExtendedDataStderr for stderr), cut and batched as WriteData does.
+func (ch *Channel) WriteExtendedData(dataType uint64, p []byte) (int, error) {
+	m := &frame.ExtendedData{DataType: dataType}
+	return ch.writeChunked(p, m.Len(ch.profile)-(&frame.Data{}).Len(ch.profile), func(b, d []byte) []byte {
+		m.Data = d
+		b, _ = m.Append(b, ch.profile)
+		return b
+	})
+}
+
+// writeChunked cuts p into payloads that fit the peer's maximum once a
+// message adds extra bytes beyond a CHANNEL_DATA's own, encodes each with
+// add, and writes them in batches of about writeBatch bytes.
+func (ch *Channel) writeChunked(p []byte, extra int, add func(b, payload []byte) []byte) (int, error) {
 	if ch.raw {
 		return 0, ErrRawChannel
 	}
@@ -302,15 +323,15 @@ func (ch *Channel) WriteData(p []byte) (int, error) {
 	var buf []byte
 	for written < len(p) {
 		// The peer's maximum may become known (91) between batches.
-		chunk := frame.MaxDataPayload(ch.PeerMaxMessageSize())
+		chunk := max(frame.MaxDataPayload(ch.PeerMaxMessageSize())-extra, 1)
 		if buf == nil {
-			buf = make([]byte, 0, min(writeBatch, len(p)+frame.DataOverhead*(len(p)/chunk+1)))
+			buf = make([]byte, 0, min(writeBatch, len(p)+(frame.DataOverhead+extra)*(len(p)/chunk+1)))
 		}
 		buf = buf[:0]
 		n := written
 		for n < len(p) && len(buf) < writeBatch {
 			end := min(n+chunk, len(p))
-			buf, _ = (&frame.Data{Data: p[n:end]}).Append(buf, ch.profile)
+			buf = add(buf, p[n:end])
 			n = end
 		}
 		if err := ch.write(buf); err != nil {

@@ -95,3 +95,63 @@ func TestReferenceOversize(t *testing.T) {
 		}
 	}
 }
+
+// TestWriteExtendedData: stderr bytes are cut so that every message,
+// data type included, fits the peer's maximum, and arrive whole and in
+// order.
+func TestWriteExtendedData(t *testing.T) {
+	checkLeaks(t)
+	type got struct {
+		sizes []int
+		data  []byte
+	}
+	result := make(chan got, 1)
+	h := startServer(t, &Server{MaxMessageSize: 1024, Handler: HandlerFunc(func(c *Conversation) {
+		ch, err := c.AcceptChannel(ctxT(t))
+		if err != nil {
+			return
+		}
+		_ = ch.Confirm()
+		_, _ = ch.WriteData([]byte("ready"))
+		var g got
+		for len(g.data) < 5000 {
+			m, err := ch.ReadMessage()
+			if err != nil {
+				break
+			}
+			if ed, ok := m.(*frame.ExtendedData); ok && ed.DataType == frame.ExtendedDataStderr {
+				b, _ := ed.Append(nil, frame.RTH300)
+				g.sizes = append(g.sizes, len(b))
+				g.data = append(g.data, ed.Data...)
+			}
+		}
+		result <- g
+		<-c.Done()
+	})})
+	ch, err := h.dial(frame.RTH300).OpenChannel(ctxT(t), frame.ChannelSession, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := readData(t, ch); s != "ready" { // after the 91: the maximum is now 1024
+		t.Fatalf("first data %q", s)
+	}
+	sent := make([]byte, 5000)
+	for i := range sent {
+		sent[i] = byte(i)
+	}
+	if n, err := ch.WriteExtendedData(frame.ExtendedDataStderr, sent); err != nil || n != len(sent) {
+		t.Fatalf("wrote %d: %v", n, err)
+	}
+	g := <-result
+	if !bytes.Equal(g.data, sent) {
+		t.Errorf("%d bytes arrived, not the %d sent", len(g.data), len(sent))
+	}
+	for _, s := range g.sizes {
+		if s > 1024 {
+			t.Errorf("a %d-byte message, over the announced 1024", s)
+		}
+	}
+	if len(g.sizes) != 5 {
+		t.Errorf("%d messages, want 5 full ones of 1024", len(g.sizes))
+	}
+}

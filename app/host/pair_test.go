@@ -171,3 +171,11 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+func (e *pipeEnd) WriteData(p []byte) (int, error) {
+	return writeChunked(e.WriteMessage, frame.DefaultMaxMessageSize, 0, p)
+}
+
+func (e *pipeEnd) WriteExtendedData(t uint64, p []byte) (int, error) {
+	return writeChunked(e.WriteMessage, frame.DefaultMaxMessageSize, t, p)
+}

@@ -325,19 +325,16 @@ func (s *server) start(r frame.Request, command string) error {
 // s.done.
 func (s *server) run() {
 	var wg sync.WaitGroup
-	chunk := frame.MaxDataPayload(s.ch.PeerMaxMessageSize()) - 8
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		s.pump(s.proc.Stdout, chunk, func(b []byte) frame.Message { return &frame.Data{Data: b} })
+		s.pump(s.proc.Stdout, s.w.Data)
 	}()
 	if s.proc.Stderr != nil {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			s.pump(s.proc.Stderr, chunk, func(b []byte) frame.Message {
-				return &frame.ExtendedData{DataType: frame.ExtendedDataStderr, Data: b}
-			})
+			s.pump(s.proc.Stderr, s.w.Stderr)
 		}()
 	}
 	wg.Wait()
@@ -368,14 +365,18 @@ func (s *server) sendExit(m frame.Request) (bool, error) {
 	return s.w.Send(m)
 }
 
-// pump copies r to the channel in messages of at most chunk bytes. A pty
+// pumpBuffer is how much output one read takes: the channel cuts it to the
+// peer's maximum and batches the messages into one stream write.
+const pumpBuffer = 64 << 10
+
+// pump copies r to the channel through send (stdout or stderr). A pty
 // master reports the end of its slave as EIO, which counts as EOF.
-func (s *server) pump(r io.Reader, chunk int, wrap func([]byte) frame.Message) {
-	buf := make([]byte, max(chunk, 1))
+func (s *server) pump(r io.Reader, send func([]byte) error) {
+	buf := make([]byte, pumpBuffer)
 	for {
 		n, err := r.Read(buf)
 		if n > 0 {
-			if _, werr := s.w.Send(wrap(buf[:n])); werr != nil {
+			if werr := send(buf[:n]); werr != nil {
 				s.log.Debug("session: output write failed", "err", werr)
 				_, _ = io.Copy(io.Discard, r)
 				return

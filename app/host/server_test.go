@@ -391,3 +391,28 @@ func TestServePtySession(t *testing.T) {
 	var buf bytes.Buffer
 	buf.WriteString(r.stdout)
 }
+
+// writeChunked is conn's cutting for the fakes: p as DATA (dataType 0) or
+// EXTENDED_DATA messages, each within max.
+func writeChunked(write func(frame.Message) error, max uint64, dataType uint64, p []byte) (int, error) {
+	chunk := frame.MaxDataPayload(max) - 8
+	for n := 0; n < len(p); n += chunk {
+		b := p[n:min(n+chunk, len(p))]
+		var m frame.Message = &frame.Data{Data: b}
+		if dataType != 0 {
+			m = &frame.ExtendedData{DataType: dataType, Data: b}
+		}
+		if err := write(m); err != nil {
+			return n, err
+		}
+	}
+	return len(p), nil
+}
+
+func (f *fakeChannel) WriteData(p []byte) (int, error) {
+	return writeChunked(f.WriteMessage, f.max, 0, p)
+}
+
+func (f *fakeChannel) WriteExtendedData(t uint64, p []byte) (int, error) {
+	return writeChunked(f.WriteMessage, f.max, t, p)
+}

@@ -11,6 +11,12 @@ import (
 type Channel interface {
 	ReadMessage() (frame.Message, error)
 	WriteMessage(frame.Message) error
+	// WriteData and WriteExtendedData send bytes as CHANNEL_DATA or
+	// CHANNEL_EXTENDED_DATA, cut to the peer's maximum as known at each
+	// batch and batched (conn's one framing path for sessions and
+	// forwarding alike).
+	WriteData(p []byte) (int, error)
+	WriteExtendedData(dataType uint64, p []byte) (int, error)
 	// CloseWrite ends this side's direction (a FIN): EOF for the peer.
 	CloseWrite() error
 	// Peer tells what the other side may be sent.
@@ -43,6 +49,22 @@ func (w *Writer) Send(m frame.Message) (bool, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return true, w.ch.WriteMessage(m)
+}
+
+// Data sends p as stdin (client) or stdout (server).
+func (w *Writer) Data(p []byte) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	_, err := w.ch.WriteData(p)
+	return err
+}
+
+// Stderr sends p as extended data of type stderr.
+func (w *Writer) Stderr(p []byte) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	_, err := w.ch.WriteExtendedData(frame.ExtendedDataStderr, p)
+	return err
 }
 
 // Reply answers a request that asked for one, when the peer takes answers.

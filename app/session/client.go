@@ -182,18 +182,6 @@ func readOutput(ch Channel, cfg *ClientConfig) (Exit, error) {
 	}
 }
 
-// sendData sends data as CHANNEL_DATA messages cut to the peer's maximum
-// as known at each send: it grows when the acceptor's 91 arrives (N3).
-func sendData(w *Writer, ch Channel, data []byte) error {
-	for len(data) > 0 {
-		n := min(len(data), max(frame.MaxDataPayload(ch.PeerMaxMessageSize()), 1))
-		if _, err := w.Send(&frame.Data{Data: data[:n]}); err != nil {
-			return err
-		}
-		data = data[n:]
-	}
-	return nil
-}
 
 // pumpStdin copies Stdin to the channel, interpreting escape sequences on
 // interactive sessions, and delivers EOF as a FIN where the peer takes it.
@@ -221,7 +209,7 @@ func pumpStdin(ctx context.Context, w *Writer, ch Channel, cfg *ClientConfig, di
 					}
 				}
 			}
-			if err := sendData(w, ch, data); err != nil {
+			if err := w.Data(data); err != nil {
 				return
 			}
 		}

@@ -16,9 +16,13 @@ type finRecorder struct {
 
 func (f *finRecorder) ReadMessage() (frame.Message, error) { return nil, io.EOF }
 func (f *finRecorder) WriteMessage(frame.Message) error    { return nil }
-func (f *finRecorder) CloseWrite() error                   { f.fin = true; return nil }
-func (f *finRecorder) Peer() frame.Peer                    { return f.peer }
-func (f *finRecorder) PeerMaxMessageSize() uint64          { return frame.DefaultMaxMessageSize }
+func (f *finRecorder) WriteData(p []byte) (int, error)     { return len(p), nil }
+func (f *finRecorder) WriteExtendedData(_ uint64, p []byte) (int, error) {
+	return len(p), nil
+}
+func (f *finRecorder) CloseWrite() error          { f.fin = true; return nil }
+func (f *finRecorder) Peer() frame.Peer           { return f.peer }
+func (f *finRecorder) PeerMaxMessageSize() uint64 { return frame.DefaultMaxMessageSize }
 
 // TestClientHoldsBackEOFFromReferencePeer: stdin's EOF is a FIN only toward
 // a peer that announced half-close; a ssh3-alpha reference server takes a
