@@ -182,7 +182,6 @@ func readOutput(ch Channel, cfg *ClientConfig) (Exit, error) {
 	}
 }
 
-
 // pumpStdin copies Stdin to the channel, interpreting escape sequences on
 // interactive sessions, and delivers EOF as a FIN where the peer takes it.
 func pumpStdin(ctx context.Context, w *Writer, ch Channel, cfg *ClientConfig, disconnect chan<- struct{}, log *slog.Logger) {
