@@ -3,8 +3,11 @@ package conn
 import (
 	"bytes"
 	"errors"
+	"io"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+	"github.com/quic-go/qpack"
 	"github.com/quic-go/quic-go/quicvarint"
 )
 
@@ -123,7 +126,32 @@ func TestDecodePseudo(t *testing.T) {
 	if _, err := decodePseudo([]byte{0x01, 0x00}); err == nil {
 		t.Error("dynamic table reference accepted")
 	}
-	if got := appendQPACKInt(nil, 0x00, 7, 300); !bytes.Equal(got, []byte{0x7f, 0xad, 0x01}) {
-		t.Errorf("qpack int %x", got)
+}
+
+// TestBadRequestFrame: the 400 is a HEADERS frame of the static :status 400
+// (index 67) and, for ssh3-alpha, the server header.
+func TestBadRequestFrame(t *testing.T) {
+	if got, want := badRequestFrame(""), []byte{0x01, 0x04, 0x00, 0x00, 0xff, 0x04}; !bytes.Equal(got, want) {
+		t.Errorf("badRequestFrame(\"\") = % x, want % x", got, want)
+	}
+	f := badRequestFrame("ssh3-project/1.0")
+	if f[0] != frameHeaders || int(f[1]) != len(f)-2 {
+		t.Fatalf("not one HEADERS frame: % x", f)
+	}
+	next := qpack.NewDecoder().Decode(f[2:])
+	var fields []qpack.HeaderField
+	for {
+		hf, err := next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		fields = append(fields, hf)
+	}
+	want := []qpack.HeaderField{{Name: ":status", Value: "400"}, {Name: "server", Value: "ssh3-project/1.0"}}
+	if d := cmp.Diff(want, fields); d != "" {
+		t.Errorf("fields (-want +got):\n%s", d)
 	}
 }
