@@ -60,6 +60,7 @@ type Conversation struct {
 	queue    []*Channel // accepted channels not yet taken by AcceptChannel
 	err      error      // why the conversation ended
 	estErr   error      // client: the outcome of the CONNECT
+	early    uint64     // client: channels opened before the CONNECT's outcome
 
 	queued      chan struct{} // signalled when queue grows
 	established chan struct{} // closed once the CONNECT's outcome is known
@@ -222,17 +223,17 @@ func (c *Conversation) OpenChannel(ctx context.Context, typ string, extra frame.
 	return ch, nil
 }
 
-// awaitOpenable returns once a client may open a channel: when the server's
-// SETTINGS announced that it holds early channels, or once the CONNECT's
-// outcome is known. A server that sent no SETTINGS yet is not trusted with
-// early channels.
+// awaitOpenable returns once a client may open a channel: at once while
+// fewer channels than the server's SETTINGS say it holds early were opened
+// before the CONNECT's outcome, else once that outcome is known. A server
+// that sent no SETTINGS yet is not trusted with early channels.
 func (c *Conversation) awaitOpenable(ctx context.Context) error {
 	ctrl := c.cs.ctrl
 	select {
 	case <-c.established:
 		return nil
 	case <-ctrl.received:
-		if ctrl.settings.EarlyChannels {
+		if c.takeEarlySlot(ctrl.settings.EarlyChannels) {
 			return nil
 		}
 	case <-ctx.Done():
@@ -244,6 +245,18 @@ func (c *Conversation) awaitOpenable(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// takeEarlySlot counts one more channel opened before the CONNECT's
+// outcome if the server holds that many (limit), or reports false.
+func (c *Conversation) takeEarlySlot(limit uint64) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.early >= limit {
+		return false
+	}
+	c.early++
+	return true
 }
 
 // AcceptChannel returns the next channel the peer opened: client-opened

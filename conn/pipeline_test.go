@@ -3,8 +3,10 @@ package conn
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -207,5 +209,60 @@ func TestNoEarlyChannelsWithoutSetting(t *testing.T) {
 				t.Errorf("first data %q", s)
 			}
 		})
+	}
+}
+
+// TestEarlyChannelCap: a client opens before the 200 no more channels than
+// the server's SETTINGS say it holds (16 for ours); the rest wait for the
+// 200, and none is refused. The authenticator holds the 200 until 16
+// channels were buffered, and a bound more, to give a 17th the chance to
+// arrive early.
+func TestEarlyChannelCap(t *testing.T) {
+	checkLeaks(t)
+	var buffered atomic.Int64
+	full := make(chan struct{})
+	srv := &Server{
+		Authenticator: &testAuth{hook: func(ctx context.Context, r *AuthRequest) error {
+			select {
+			case <-full:
+			case <-time.After(10 * time.Second):
+				return errors.New("the early channels never arrived")
+			}
+			select {
+			case <-time.After(300 * time.Millisecond):
+			case <-ctx.Done():
+			}
+			return nil
+		}},
+		Handler: HandlerFunc(echoHandler),
+	}
+	srv.testOnBuffered = func(*Channel) {
+		switch buffered.Add(1) {
+		case maxBufferedPerConversation:
+			close(full)
+		case maxBufferedPerConversation + 1:
+			t.Error("more channels arrived before the 200 than the server holds")
+		}
+	}
+	h := startServer(t, srv)
+	c := h.dial(frame.Alpha)
+	var wg sync.WaitGroup
+	errs := make(chan error, 40)
+	for i := range 40 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs <- echoOnce(c, fmt.Sprint(i))
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+	if n := buffered.Load(); n != maxBufferedPerConversation {
+		t.Errorf("%d channels buffered, want %d", n, maxBufferedPerConversation)
 	}
 }

@@ -37,7 +37,7 @@ func (s *Server) newServerConn(qc *quic.Conn) (*serverConn, error) {
 	}
 	if !s.StockSettings {
 		// Clients may pipeline channels behind their CONNECT (§2.7, G17).
-		h3.AdditionalSettings = map[uint64]uint64{settingEarlyChannels: 1}
+		h3.AdditionalSettings = map[uint64]uint64{settingEarlyChannels: maxBufferedPerConversation}
 	}
 	rc, err := h3.NewRawServerConn(qc)
 	if err != nil {

@@ -23,9 +23,10 @@ const (
 	frameMaxPushID   = 0x0d
 	settingConnect   = 0x08
 	settingDatagram  = 0x33
-	// settingEarlyChannels=1 says the server holds channels that arrive
-	// before their CONNECT is answered (spec/SPEC.md §2.7, G17): a client
-	// may open channels at once. "ssh3" in ASCII; not a GREASE value.
+	// settingEarlyChannels=N (N ≥ 1) says the server holds up to N channels
+	// per conversation that arrive before its CONNECT is answered
+	// (spec/SPEC.md §2.2, §2.7, G17): a client may open that many at once.
+	// "ssh3" in ASCII; not a GREASE value.
 	settingEarlyChannels = 0x73736833
 
 	streamTypeControl = 0x00
@@ -40,7 +41,7 @@ const (
 type peerSettings struct {
 	ExtendedConnect bool
 	Datagrams       bool
-	EarlyChannels   bool // the server holds channels sent before its response (G17)
+	EarlyChannels   uint64 // how many channels per conversation the server holds before its response (G17)
 	Other           map[uint64]uint64
 }
 
@@ -181,7 +182,7 @@ func parseSettings(b []byte, supportsDatagrams bool) (peerSettings, *settingsErr
 				s.Datagrams = val == 1
 			}
 		case settingEarlyChannels:
-			s.EarlyChannels = val == 1
+			s.EarlyChannels = val
 		default: // QPACK and field-section limits, GREASE, extensions
 			s.Other[id] = val
 		}

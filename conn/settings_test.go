@@ -71,14 +71,14 @@ func TestControlStream(t *testing.T) {
 	}
 	c := newControlState()
 	c.readControl(bytes.NewReader(settingsFrame(0x06, 32768, 0x33, 1, 0x08, 1)), true)
-	if !c.settings.ExtendedConnect || !c.settings.Datagrams || c.settings.EarlyChannels || c.settings.Other[0x06] != 32768 {
+	if !c.settings.ExtendedConnect || !c.settings.Datagrams || c.settings.EarlyChannels != 0 || c.settings.Other[0x06] != 32768 {
 		t.Errorf("parsed %+v", c.settings)
 	}
-	for _, v := range []uint64{0, 1, 2} {
+	for _, v := range []uint64{0, 1, 16, 1 << 40} {
 		c = newControlState()
 		c.readControl(bytes.NewReader(settingsFrame(settingEarlyChannels, v)), true)
-		if c.settings.EarlyChannels != (v == 1) {
-			t.Errorf("early channels = %d parsed as %v", v, c.settings.EarlyChannels)
+		if c.settings.EarlyChannels != v {
+			t.Errorf("early channels = %d parsed as %d", v, c.settings.EarlyChannels)
 		}
 	}
 	c = newControlState()
