@@ -145,7 +145,9 @@ func (s *server) readLoop(msgs chan<- frame.Message, handled <-chan struct{}, er
 		case msgs <- m:
 			<-handled
 		case <-s.done:
-			return
+			// The exit was reported: what the peer still sends is
+			// dropped, and reading goes on until the peer ends the
+			// channel, which linger waits for.
 		}
 	}
 }

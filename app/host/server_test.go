@@ -44,6 +44,14 @@ func newFakeChannel(p *frame.Profile, caps frame.Caps) *fakeChannel {
 func (f *fakeChannel) end() { f.endOnce.Do(func() { close(f.ended) }) }
 
 func (f *fakeChannel) ReadMessage() (frame.Message, error) {
+	select { // what the client sent comes before its end
+	case m, ok := <-f.in:
+		if !ok {
+			return nil, io.EOF
+		}
+		return m, nil
+	default:
+	}
 	select {
 	case m, ok := <-f.in:
 		if !ok {
@@ -189,6 +197,7 @@ func TestServeExitTowardReference(t *testing.T) {
 		fin  bool
 	}{
 		{"reference", 0, false},
+		{"reference, typing after the exit", 0, false},
 		{"half-close announced", frame.CapEOF, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -214,6 +223,11 @@ func TestServeExitTowardReference(t *testing.T) {
 				case err := <-done:
 					t.Fatalf("session ended before the client ended the channel: %v", err)
 				default:
+				}
+				if strings.Contains(tc.name, "typing") {
+					// Data after the exit is dropped; the session still
+					// sees the channel end after it.
+					ch.in <- &frame.Data{Data: []byte("late keystrokes")}
 				}
 				ch.end()
 				if err := wait(t, done); err != nil {
