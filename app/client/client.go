@@ -47,11 +47,11 @@ type Config struct {
 	Logger   *slog.Logger
 	KeyLog   io.Writer
 	// Through, when set, gives each connection attempt the packet path to
-	// the server (proxy jump, app/forward.Jump); the path is closed when
+	// the server (proxy jump, Options.Jumps); the path is closed when
 	// the conversation ends.
 	Through func(ctx context.Context) (net.PacketConn, net.Addr, error)
 	// InitialPacketSize is QUIC's first packet size; 0 for the default
-	// (app/forward.Jump raises it on jump hosts).
+	// (jump hosts get forward.JumpPacketSize).
 	InitialPacketSize uint16
 }
 

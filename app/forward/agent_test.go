@@ -15,6 +15,7 @@ import (
 
 	"golang.org/x/crypto/ssh/agent"
 
+	"github.com/ssh3-project/ssh3/app/client"
 	"github.com/ssh3-project/ssh3/app/forward"
 	"github.com/ssh3-project/ssh3/app/session"
 	"github.com/ssh3-project/ssh3/frame"
@@ -69,8 +70,8 @@ func TestAgentForwarding(t *testing.T) {
 		cmd := `ssh-add -l; d=$(dirname "$SSH_AUTH_SOCK"); stat -c '%a %U' "$d" "$SSH_AUTH_SOCK"; echo "$SSH_AUTH_SOCK"`
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		exit, err := forward.Run(ctx, f.clientConfig(p), &session.ClientConfig{Command: cmd, ForwardAgent: true, Stdout: &out, Stderr: &errb},
-			forward.Options{AgentSocket: sock})
+		exit, err := client.Run(ctx, f.clientConfig(p), &session.ClientConfig{Command: cmd, ForwardAgent: true, Stdout: &out, Stderr: &errb},
+			client.Options{Forwards: forward.Options{AgentSocket: sock}})
 		if err != nil || exit.Status != 0 {
 			t.Fatalf("run: %v %+v stderr %q", err, exit, errb.String())
 		}
@@ -90,8 +91,8 @@ func TestAgentRefused(t *testing.T) {
 		var out bytes.Buffer
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		_, err := forward.Run(ctx, f.clientConfig(p), &session.ClientConfig{Command: `echo "[$SSH_AUTH_SOCK]"`, ForwardAgent: true, Stdout: &out},
-			forward.Options{AgentSocket: sock})
+		_, err := client.Run(ctx, f.clientConfig(p), &session.ClientConfig{Command: `echo "[$SSH_AUTH_SOCK]"`, ForwardAgent: true, Stdout: &out},
+			client.Options{Forwards: forward.Options{AgentSocket: sock}})
 		if err != nil || out.String() != "[]\n" {
 			t.Fatalf("%q %v", out.String(), err)
 		}

@@ -8,7 +8,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/ssh3-project/ssh3/app/client"
 	"github.com/ssh3-project/ssh3/conn"
 )
 
@@ -147,43 +146,6 @@ func (p *PacketConn) SetWriteDeadline(time.Time) error { return nil }
 func (p *PacketConn) SetReadBuffer(int) error  { return nil }
 func (p *PacketConn) SetWriteBuffer(int) error { return nil }
 
-// Jump connects through each jump host in turn (-J a,b): the first
-// directly, each next one over a direct-udp path through the previous, and
-// sets target to connect the same way through the last (§5.4). The jump
-// hosts see only QUIC ciphertext of the next hop. close ends the jump
-// conversations; call it after the target's conversation ended.
-func Jump(ctx context.Context, jumps []*client.Config, target *client.Config) (closeAll func(), err error) {
-	var convs []*conn.Conversation
-	var fcs []*Client
-	closeAll = func() {
-		for i := len(convs) - 1; i >= 0; i-- {
-			_ = fcs[i].Close()
-			_ = convs[i].Close()
-			fcs[i].Wait()
-		}
-	}
-	var prev *Client
-	for i, jc := range append(jumps, target) {
-		if prev != nil {
-			jc.Through = prev.through(jc.Target.Host, jc.Target.Port)
-		}
-		if jc == target {
-			break
-		}
-		if jc.InitialPacketSize == 0 {
-			jc.InitialPacketSize = JumpPacketSize(i)
-		}
-		conv, _, err := client.Connect(ctx, jc, func(*conn.Conversation) (struct{}, error) { return struct{}{}, nil })
-		if err != nil {
-			closeAll()
-			return nil, err
-		}
-		prev = &Client{Conv: conv, Logger: jc.Logger}
-		convs, fcs = append(convs, conv), append(fcs, prev)
-	}
-	return closeAll, nil
-}
-
 // JumpPacketSize is the first QUIC packet size of the jump host at depth
 // (0: reached directly). Each hop carries the next one's whole packets in
 // its datagrams, plus about 50 bytes of QUIC, datagram and SSH3 prefix, and
@@ -193,9 +155,9 @@ func JumpPacketSize(depth int) uint16 {
 	return uint16(max(1452-70*depth, 1200))
 }
 
-// through is a client.Config.Through that opens a new path to host:port
-// for each connection attempt.
-func (c *Client) through(host string, port int) func(ctx context.Context) (net.PacketConn, net.Addr, error) {
+// Through opens a new path to host:port through this client's conversation
+// for each connection attempt (a client.Config's Through, proxy jump §5.4).
+func (c *Client) Through(host string, port int) func(ctx context.Context) (net.PacketConn, net.Addr, error) {
 	return func(ctx context.Context) (net.PacketConn, net.Addr, error) {
 		pc, err := c.DialUDP(ctx, host, port)
 		if err != nil {

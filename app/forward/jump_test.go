@@ -27,14 +27,9 @@ func TestJump(t *testing.T) {
 				jumps = append(jumps, h.clientConfig(p))
 			}
 			tc := target.clientConfig(p)
-			closeJumps, err := forward.Jump(ctx, jumps, tc)
-			if err != nil {
-				t.Fatalf("%d hops: %v", len(hops), err)
-			}
 			var out bytes.Buffer
 			start := time.Now()
-			exit, err := forward.Run(ctx, tc, &session.ClientConfig{Command: "echo through $SSH_CONNECTION", Stdout: &out}, forward.Options{})
-			closeJumps()
+			exit, err := client.Run(ctx, tc, &session.ClientConfig{Command: "echo through $SSH_CONNECTION", Stdout: &out}, client.Options{Jumps: jumps})
 			cancel()
 			if err != nil || exit.Status != 0 || !bytes.HasPrefix(out.Bytes(), []byte("through 127.0.0.1")) {
 				t.Fatalf("%d hops: %q %+v %v", len(hops), out.String(), exit, err)

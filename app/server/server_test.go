@@ -135,7 +135,7 @@ func runCommand(t *testing.T, f *fixture, p *frame.Profile, command, stdin strin
 	if stdin != "" {
 		scfg.Stdin = strings.NewReader(stdin)
 	}
-	exit, err := client.RunSession(ctx, f.clientConfig(t, p), scfg)
+	exit, err := client.Run(ctx, f.clientConfig(t, p), scfg, client.Options{})
 	if err != nil {
 		t.Fatalf("%s: %v", p, err)
 	}
@@ -170,13 +170,13 @@ func TestWrongKeyDenied(t *testing.T) {
 	cfg.Credentials = []auth.Credential{&auth.KeyCredential{Signer: s}}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	_, err := client.RunSession(ctx, cfg, &session.ClientConfig{Command: "true", Stdout: &bytes.Buffer{}})
+	_, err := client.Run(ctx, cfg, &session.ClientConfig{Command: "true", Stdout: &bytes.Buffer{}}, client.Options{})
 	if !errors.Is(err, client.ErrPermissionDenied) {
 		t.Fatalf("err = %v, want permission denied", err)
 	}
 	// A second credential that works is tried next (as ssh tries keys).
 	cfg.Credentials = append(cfg.Credentials, &auth.KeyCredential{Signer: f.signer})
-	if _, err := client.RunSession(ctx, cfg, &session.ClientConfig{Command: "true", Stdout: &bytes.Buffer{}}); err != nil {
+	if _, err := client.Run(ctx, cfg, &session.ClientConfig{Command: "true", Stdout: &bytes.Buffer{}}, client.Options{}); err != nil {
 		t.Fatalf("second key: %v", err)
 	}
 }

@@ -15,7 +15,6 @@ import (
 type forwards struct {
 	opts  forward.Options
 	jumps []string
-	any   bool // something needs app/forward: a forward, -A, -J or -N
 }
 
 // parseForwards reads -L, -R, -D, -forward-tcp, -forward-udp, -A and -J.
@@ -68,13 +67,11 @@ func parseForwards(o *options, stderr io.Writer) (*forwards, error) {
 		}
 	}
 	f.opts.Notify = func(msg string) { fmt.Fprintln(stderr, "ssh3: "+msg) }
-	f.any = len(f.opts.Locals)+len(f.opts.Remotes)+len(f.opts.Dynamics) > 0 ||
-		f.opts.AgentSocket != "" || len(f.jumps) > 0 || o.noCommand
 	return f, nil
 }
 
-// runForwards runs the session (nil with -N) with the forwards, through
-// the jump hosts if any.
+// run runs the session (nil with -N) with the forwards, through the jump
+// hosts if any: app/client's one entry point.
 func (f *forwards) run(ctx context.Context, o *options, s *settings, ccfg *client.Config, scfg *session.ClientConfig, tty *terminal, stderr io.Writer) (session.Exit, error) {
 	var jumps []*client.Config
 	for _, j := range f.jumps {
@@ -90,15 +87,8 @@ func (f *forwards) run(ctx context.Context, o *options, s *settings, ccfg *clien
 		}
 		jumps = append(jumps, jc)
 	}
-	if len(jumps) > 0 {
-		closeJumps, err := forward.Jump(ctx, jumps, ccfg)
-		if err != nil {
-			return session.Exit{}, fmt.Errorf("jump host: %w", err)
-		}
-		defer closeJumps()
-	}
 	if o.noCommand {
 		scfg = nil
 	}
-	return forward.Run(ctx, ccfg, scfg, f.opts)
+	return client.Run(ctx, ccfg, scfg, client.Options{Forwards: f.opts, Jumps: jumps})
 }

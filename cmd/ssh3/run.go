@@ -70,12 +70,7 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		defer stopWinch()
 		scfg.Resize = resize
 	}
-	var exit session.Exit
-	if fwd.any {
-		exit, err = fwd.run(ctx, o, s, ccfg, scfg, tty, stderr)
-	} else {
-		exit, err = client.RunSession(ctx, ccfg, scfg)
-	}
+	exit, err := fwd.run(ctx, o, s, ccfg, scfg, tty, stderr)
 	if err != nil {
 		if errors.Is(err, session.ErrDisconnected) {
 			fmt.Fprintf(stderr, "\r\nConnection to %s closed.\r\n", s.target.Host)
