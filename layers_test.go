@@ -37,6 +37,8 @@ var layerRules = []rule{
 	// The client's halves never import the server's (see TestClientDeps).
 	{From: "app/session", Deny: []string{"app/host", "app/server", "auth/verify", "github.com/creack/pty"}},
 	{From: "app/client", Deny: []string{"app/host", "app/server", "auth/verify", "github.com/creack/pty"}},
+	// The ssh3 command talks to app/client only: it never branches on conn's types.
+	{From: "cmd/ssh3", Deny: []string{"conn"}},
 	{From: "conformance", Deny: []string{"app", "cmd"}},
 	// interop drives the binaries only: nothing of this module.
 	{From: "interop", Deny: []string{"wire", "frame", "spec", "auth", "conn", "app", "cmd", "conformance", "bench"}},

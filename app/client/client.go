@@ -61,6 +61,26 @@ var (
 	ErrNoCredentials    = errors.New("no credentials to try")
 )
 
+// What a run can end with beside the errors above, for the command's
+// one-line messages; they are conn's, so the command needs no other layer.
+var (
+	// ErrConnectionRefused: nothing listens on the server's UDP port (an
+	// ICMP port unreachable during the handshake).
+	ErrConnectionRefused = conn.ErrConnectionRefused
+	// ErrConnectionLost: the QUIC connection ended (idle timeout, a close
+	// by either side); a ProtocolError in the chain names a protocol cause.
+	ErrConnectionLost = conn.ErrConnectionLost
+)
+
+// StatusError is a CONNECT answered with a status other than 2xx (404: no
+// SSH3 server at that path; 403: the version was refused).
+type StatusError = conn.StatusError
+
+// ProtocolError is an HTTP/3 error that ended the connection: its code, and
+// whether the server sent it (Remote) or this client found the server's
+// bytes wrong.
+type ProtocolError = conn.Error
+
 // DeniedError reports that the server refused every credential (401).
 type DeniedError struct{ Tried int }
 

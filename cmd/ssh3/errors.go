@@ -9,7 +9,6 @@ import (
 	"github.com/ssh3-project/ssh3/app/client"
 	"github.com/ssh3-project/ssh3/app/session"
 	"github.com/ssh3-project/ssh3/auth/hosttrust"
-	"github.com/ssh3-project/ssh3/conn"
 )
 
 // describeError turns an error into the one line ssh users expect, naming
@@ -18,10 +17,10 @@ func describeError(err error) string {
 	var (
 		unknown  *hosttrust.UnknownHostError
 		mismatch *hosttrust.MismatchError
-		status   *conn.StatusError
+		status   *client.StatusError
 		netErr   net.Error
 		dial     *client.DialError
-		proto    *conn.Error
+		proto    *client.ProtocolError
 	)
 	switch {
 	case errors.As(err, &mismatch):
@@ -35,11 +34,11 @@ func describeError(err error) string {
 		return "host certificate not accepted"
 	case errors.Is(err, client.ErrPermissionDenied):
 		return err.Error()
-	case errors.As(err, &dial) && errors.Is(err, conn.ErrConnectionRefused):
+	case errors.As(err, &dial) && errors.Is(err, client.ErrConnectionRefused):
 		return dial.Addr + ": connection refused (nothing listens on that UDP port)"
-	case errors.As(err, &proto) && errors.Is(err, conn.ErrConnectionLost):
+	case errors.As(err, &proto) && errors.Is(err, client.ErrConnectionLost):
 		return describeProtocolError(proto)
-	case errors.As(err, &dial) && (errors.Is(err, conn.ErrConnectionLost) || errors.Is(err, context.DeadlineExceeded)):
+	case errors.As(err, &dial) && (errors.Is(err, client.ErrConnectionLost) || errors.Is(err, context.DeadlineExceeded)):
 		return dial.Addr + ": connection timed out (no QUIC answer)"
 	case errors.As(err, &status):
 		switch status.StatusCode {
@@ -53,7 +52,7 @@ func describeError(err error) string {
 		return "connection closed by the server before the command finished"
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():
 		return "connection timed out: " + err.Error()
-	case errors.Is(err, conn.ErrConnectionLost):
+	case errors.Is(err, client.ErrConnectionLost):
 		return "connection lost: " + err.Error()
 	}
 	return err.Error()
@@ -62,7 +61,7 @@ func describeError(err error) string {
 // describeProtocolError names an HTTP/3 error that ended the connection and
 // which side detected it: a server that broke the protocol is not a server
 // that did not answer.
-func describeProtocolError(e *conn.Error) string {
+func describeProtocolError(e *client.ProtocolError) string {
 	s := fmt.Sprintf("protocol error: %s (%#x)", e.Code, uint64(e.Code))
 	if e.Remote {
 		s = "the server closed the connection: " + s[len("protocol error: "):]
