@@ -210,7 +210,7 @@ func (cl *clientConn) awaitSettings(ctx context.Context) error {
 	timer := time.NewTimer(t)
 	defer timer.Stop()
 	select {
-	case <-cl.ctrl.received:
+	case <-cl.ctrl.Received():
 	case <-timer.C:
 		return errors.New("conn: no SETTINGS from the server")
 	case <-ctx.Done():
@@ -218,7 +218,7 @@ func (cl *clientConn) awaitSettings(ctx context.Context) error {
 	case <-cl.qc.Context().Done():
 		return lostError(context.Cause(cl.qc.Context()))
 	}
-	if !cl.ctrl.settings.ExtendedConnect {
+	if !cl.ctrl.Settings().ExtendedConnect {
 		return errors.New("conn: server did not enable extended CONNECT (RFC 9220)")
 	}
 	return nil
@@ -330,7 +330,7 @@ func (cl *clientConn) retry(c *Conversation) *http3.RequestStream {
 	}
 	cl.removeConversation(c.ID(), c)
 	select {
-	case <-cl.ctrl.goAway: // the server wants no new requests (RFC 9114 §5.2)
+	case <-cl.ctrl.GoAway(): // the server wants no new requests (RFC 9114 §5.2)
 		c.closeWith(&StatusError{StatusCode: http.StatusTooEarly}, false)
 		return nil
 	default:

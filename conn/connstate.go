@@ -9,8 +9,10 @@ import (
 	"time"
 
 	"github.com/quic-go/quic-go"
+	"github.com/quic-go/quic-go/http3"
 	"github.com/quic-go/quic-go/quicvarint"
 
+	"github.com/ssh3-project/ssh3/conn/internal/h3"
 	"github.com/ssh3-project/ssh3/frame"
 )
 
@@ -31,7 +33,7 @@ type connState struct {
 	qc     *quic.Conn
 	server bool
 	log    *slog.Logger
-	ctrl   *controlState
+	ctrl   *h3.Control
 	uni    uniHandler
 
 	expOnce  sync.Once
@@ -56,7 +58,7 @@ func newConnState(qc *quic.Conn, server bool, log *slog.Logger) *connState {
 		qc:     qc,
 		server: server,
 		log:    log,
-		ctrl:   newControlState(),
+		ctrl:   h3.NewControl(),
 		convs:  map[uint64]*Conversation{},
 		udp:    map[uint64]*Channel{},
 	}
@@ -160,11 +162,11 @@ func (cs *connState) handleUni(str *quic.ReceiveStream) {
 	_ = str.SetReadDeadline(time.Now().Add(10 * time.Second))
 	typ, err := quicvarint.Peek(str)
 	_ = str.SetReadDeadline(time.Time{})
-	if err != nil || typ != streamTypeControl {
+	if err != nil || typ != h3.StreamTypeControl {
 		cs.uni.HandleUnidirectionalStream(str)
 		return
 	}
-	if !cs.ctrl.claim() {
+	if !cs.ctrl.Claim() {
 		cs.closeWith(CodeStreamCreationError, "duplicate control stream")
 		return
 	}
@@ -173,11 +175,11 @@ func (cs *connState) handleUni(str *quic.ReceiveStream) {
 		return
 	}
 	supports := cs.qc.ConnectionState().SupportsDatagrams.Remote
-	serr := cs.ctrl.readControl(str, supports)
+	serr := cs.ctrl.Read(str, supports)
 	if cs.qc.Context().Err() != nil {
 		return
 	}
-	cs.closeWith(serr.code, serr.msg)
+	cs.closeWith(Code(serr.Code), serr.Msg)
 }
 
 // conversation finds a conversation on this connection.
@@ -232,3 +234,13 @@ func (cs *connState) removeUDP(ch *Channel) {
 	}
 	cs.mu.Unlock()
 }
+
+// uniHandler is http3's entry point for the uni streams we do not keep.
+type uniHandler interface {
+	HandleUnidirectionalStream(*quic.ReceiveStream)
+}
+
+var (
+	_ uniHandler = (*http3.RawServerConn)(nil)
+	_ uniHandler = (*http3.RawClientConn)(nil)
+)

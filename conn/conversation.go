@@ -232,8 +232,8 @@ func (c *Conversation) awaitOpenable(ctx context.Context) error {
 	select {
 	case <-c.established:
 		return nil
-	case <-ctrl.received:
-		if c.takeEarlySlot(ctrl.settings.EarlyChannels) {
+	case <-ctrl.Received():
+		if c.takeEarlySlot(ctrl.Settings().EarlyChannels) {
 			return nil
 		}
 	case <-ctx.Done():

@@ -9,8 +9,8 @@
 // front of http3's raw connections ([Server] uses http3.Server.NewRawServerConn,
 // [Dial] http3.Transport.NewRawClientConn). Every new bidirectional stream
 // is peeked: a profile's channel signal (§3.2) makes it a channel, anything
-// else is an HTTP/3 request. The peer's HTTP/3 control stream is parsed here,
-// not by http3 (gap G7, Option A of §8.7), so that one datagram reader per
+// else is an HTTP/3 request. The peer's HTTP/3 control stream is parsed by
+// conn/internal/h3, not by http3 (gap G7, Option A of §8.7), so that one datagram reader per
 // connection can route both datagram layouts of §3.7; every other
 // unidirectional stream goes to http3.
 //

@@ -9,8 +9,8 @@ func (c *Conversation) PeerDatagrams() bool {
 		return false
 	}
 	select {
-	case <-c.cs.ctrl.received:
-		return c.cs.ctrl.settings.Datagrams
+	case <-c.cs.ctrl.Received():
+		return c.cs.ctrl.Settings().Datagrams
 	default:
 		return true
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/quic-go/quic-go/http3"
 	"github.com/quic-go/quic-go/quicvarint"
 
+	"github.com/ssh3-project/ssh3/conn/internal/h3"
 	"github.com/ssh3-project/ssh3/frame"
 )
 
@@ -29,7 +30,7 @@ func (s *Server) newServerConn(qc *quic.Conn) (*serverConn, error) {
 		reg:       newRegistry(s.earlyStreamTimeout(), s.maxConversations()),
 	}
 	sc.reg.onBuffered = s.testOnBuffered
-	h3 := &http3.Server{
+	hs := &http3.Server{
 		Handler:         sc,
 		EnableDatagrams: true,
 		MaxHeaderBytes:  s.maxHeaderBytes(),
@@ -37,9 +38,9 @@ func (s *Server) newServerConn(qc *quic.Conn) (*serverConn, error) {
 	}
 	if !s.StockSettings {
 		// Clients may pipeline channels behind their CONNECT (§2.7, G17).
-		h3.AdditionalSettings = map[uint64]uint64{settingEarlyChannels: maxBufferedPerConversation}
+		hs.AdditionalSettings = map[uint64]uint64{h3.SettingEarlyChannels: maxBufferedPerConversation}
 	}
-	rc, err := h3.NewRawServerConn(qc)
+	rc, err := hs.NewRawServerConn(qc)
 	if err != nil {
 		return nil, translate(err)
 	}
@@ -86,7 +87,7 @@ func (sc *serverConn) handleBidi(str *quic.Stream) {
 		sc.reg.requestDone(id)
 		return
 	}
-	if err == nil && v == frameHeaders && sc.badScheme(str) {
+	if err == nil && v == h3.FrameHeaders && sc.badScheme(str) {
 		sc.reg.requestDone(id)
 		return
 	}
@@ -98,7 +99,7 @@ func (sc *serverConn) handleBidi(str *quic.Stream) {
 // badScheme answers 400 to an Extended CONNECT for a served :protocol on
 // the secret path whose :scheme is not https (X-ROB-3).
 func (sc *serverConn) badScheme(str *quic.Stream) bool {
-	ph, err := peekHeaders(str)
+	ph, err := h3.PeekHeaders(str)
 	if err != nil || ph[":method"] != "CONNECT" {
 		return false
 	}
@@ -114,7 +115,7 @@ func (sc *serverConn) badScheme(str *quic.Stream) bool {
 	if p == frame.Alpha {
 		server = p.ServerVersion(softwareOrDefault(sc.srv.Software), sc.srv.Caps)
 	}
-	_, _ = str.Write(badRequestFrame(server))
+	_, _ = str.Write(h3.BadRequestFrame(server))
 	_ = str.Close()
 	str.CancelRead(quic.StreamErrorCode(CodeNoError))
 	return true

@@ -1,4 +1,4 @@
-package conn
+package h3
 
 import (
 	"bytes"
@@ -22,8 +22,8 @@ func FuzzControlStream(f *testing.F) {
 	f.Add([]byte{0x04, 0x02, 0x33, 0x01})
 	f.Add(append(settingsFrame(), rawFrame(frameGoAway, []byte{0x08})...))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		c := newControlState()
-		if err := c.readControl(bytes.NewReader(b), true); err == nil {
+		c := NewControl()
+		if err := c.Read(bytes.NewReader(b), true); err == nil {
 			t.Fatal("control stream ended without an error")
 		}
 	})

@@ -1,13 +1,12 @@
-package conn
+package h3
 
 import (
 	"bufio"
 	"errors"
+	"fmt"
 	"io"
 	"sync"
 
-	"github.com/quic-go/quic-go"
-	"github.com/quic-go/quic-go/http3"
 	"github.com/quic-go/quic-go/quicvarint"
 )
 
@@ -15,7 +14,7 @@ import (
 // stream (RFC 9114 §7.2, RFC 9220 §3, RFC 9297 §2.1.1).
 const (
 	frameData        = 0x00
-	frameHeaders     = 0x01
+	FrameHeaders     = 0x01
 	frameCancelPush  = 0x03
 	frameSettings    = 0x04
 	framePushPromise = 0x05
@@ -23,75 +22,99 @@ const (
 	frameMaxPushID   = 0x0d
 	settingConnect   = 0x08
 	settingDatagram  = 0x33
-	// settingEarlyChannels=N (N ≥ 1) says the server holds up to N channels
+	// SettingEarlyChannels=N (N ≥ 1) says the server holds up to N channels
 	// per conversation that arrive before its CONNECT is answered
 	// (spec/SPEC.md §2.2, §2.7, G17): a client may open that many at once.
 	// "ssh3" in ASCII; not a GREASE value.
-	settingEarlyChannels = 0x73736833
+	SettingEarlyChannels = 0x73736833
 
-	streamTypeControl = 0x00
+	StreamTypeControl = 0x00
 
 	// maxControlFrame bounds any frame on the control stream we buffer.
 	maxControlFrame = 16 << 10
 )
 
-// peerSettings is what the peer's SETTINGS said. Under Option A (§8.7) this
-// package, not http3, reads the peer's control stream, so http3's own
-// "settings received" signal never fires; this one does.
-type peerSettings struct {
+// HTTP/3 error codes a control stream can end with (RFC 9114 §8.1, RFC
+// 9297 §2.1.1); conn names them.
+const (
+	codeClosedCriticalStream = 0x104
+	codeFrameUnexpected      = 0x105
+	codeFrameError           = 0x106
+	codeExcessiveLoad        = 0x107
+	codeSettingsError        = 0x109
+	codeMissingSettings      = 0x10a
+)
+
+// Settings is what the peer's SETTINGS said. Under Option A (spec §8.7)
+// conn, not http3, reads the peer's control stream, so http3's own
+// "settings received" signal never fires; Control's does.
+type Settings struct {
 	ExtendedConnect bool
 	Datagrams       bool
 	EarlyChannels   uint64 // how many channels per conversation the server holds before its response (G17)
 	Other           map[uint64]uint64
 }
 
-// controlState is one connection's view of the peer's control stream.
-type controlState struct {
+// Control is one connection's view of the peer's control stream.
+type Control struct {
 	once     sync.Once     // guards the single control stream
 	received chan struct{} // closed when SETTINGS has been parsed
 	goAway   chan struct{} // closed when a GOAWAY arrived
 	goOnce   sync.Once
-	settings peerSettings // written before received is closed
+	settings Settings // written before received is closed
 }
 
-func newControlState() *controlState {
-	return &controlState{received: make(chan struct{}), goAway: make(chan struct{})}
+// NewControl is the view of a connection whose control stream has not
+// arrived yet.
+func NewControl() *Control {
+	return &Control{received: make(chan struct{}), goAway: make(chan struct{})}
 }
 
-// claim reports whether str is the first control stream of the connection.
-func (c *controlState) claim() bool {
+// Received is closed once the peer's SETTINGS have been parsed.
+func (c *Control) Received() <-chan struct{} { return c.received }
+
+// Settings is what the peer's SETTINGS said; valid once Received is closed.
+func (c *Control) Settings() Settings { return c.settings }
+
+// GoAway is closed when the peer sent GOAWAY (RFC 9114 §5.2).
+func (c *Control) GoAway() <-chan struct{} { return c.goAway }
+
+// Claim reports whether a stream is the first control stream of the
+// connection.
+func (c *Control) Claim() bool {
 	first := false
 	c.once.Do(func() { first = true })
 	return first
 }
 
-// settingsError is a connection error found on the control stream.
-type settingsError struct {
-	code Code
-	msg  string
+// Error is a connection error found on the control stream: the HTTP/3
+// code to close the connection with, and why.
+type Error struct {
+	Code uint64
+	Msg  string
 }
 
-func (e *settingsError) Error() string { return e.code.String() + ": " + e.msg }
+func (e *Error) Error() string { return fmt.Sprintf("h3: %#x: %s", e.Code, e.Msg) }
 
-// readControl parses the peer's control stream after its type byte until it
+// Read parses the peer's control stream after its type byte until it
 // ends. supportsDatagrams is the QUIC max_datagram_frame_size check. It
 // returns the connection error to close with; a control stream never ends
 // without one (RFC 9114 §6.2.1: H3_CLOSED_CRITICAL_STREAM).
-func (c *controlState) readControl(r io.Reader, supportsDatagrams bool) *settingsError {
+func (c *Control) Read(r io.Reader, supportsDatagrams bool) *Error {
 	br := bufio.NewReaderSize(r, 512)
 	first := true
 	for {
 		typ, payload, err := readFrame(br)
 		if err != nil {
-			var se *settingsError
+			var se *Error
 			if errors.As(err, &se) {
 				return se
 			}
-			return &settingsError{CodeClosedCriticalStream, "control stream ended"}
+			return &Error{codeClosedCriticalStream, "control stream ended"}
 		}
 		if first {
 			if typ != frameSettings {
-				return &settingsError{CodeMissingSettings, "first frame is not SETTINGS"}
+				return &Error{codeMissingSettings, "first frame is not SETTINGS"}
 			}
 			s, serr := parseSettings(payload, supportsDatagrams)
 			if serr != nil {
@@ -103,14 +126,14 @@ func (c *controlState) readControl(r io.Reader, supportsDatagrams bool) *setting
 			continue
 		}
 		switch {
-		case typ == frameData || typ == frameHeaders || typ == frameSettings || typ == framePushPromise:
-			return &settingsError{CodeFrameUnexpected, "unexpected frame on the control stream"}
+		case typ == frameData || typ == FrameHeaders || typ == frameSettings || typ == framePushPromise:
+			return &Error{codeFrameUnexpected, "unexpected frame on the control stream"}
 		case typ == 0x02 || typ == 0x06 || typ == 0x08 || typ == 0x09:
 			// HTTP/2 frame types reserved by RFC 9114 §7.2.8.
-			return &settingsError{CodeFrameUnexpected, "reserved HTTP/2 frame type"}
+			return &Error{codeFrameUnexpected, "reserved HTTP/2 frame type"}
 		case typ == frameGoAway:
 			if _, n, err := quicvarint.Parse(payload); err != nil || n != len(payload) {
-				return &settingsError{CodeFrameError, "malformed GOAWAY"}
+				return &Error{codeFrameError, "malformed GOAWAY"}
 			}
 			c.goOnce.Do(func() { close(c.goAway) })
 		}
@@ -131,7 +154,7 @@ func readFrame(br *bufio.Reader) (uint64, []byte, error) {
 	}
 	if length > maxControlFrame {
 		if typ == frameSettings || typ == frameGoAway {
-			return 0, nil, &settingsError{CodeExcessiveLoad, "control frame too large"}
+			return 0, nil, &Error{codeExcessiveLoad, "control frame too large"}
 		}
 		if _, err := io.CopyN(io.Discard, br, int64(length)); err != nil {
 			return 0, nil, io.ErrUnexpectedEOF
@@ -148,40 +171,40 @@ func readFrame(br *bufio.Reader) (uint64, []byte, error) {
 // parseSettings applies the duties http3 would have had (§8.7): duplicate or
 // reserved identifiers and bad boolean values are H3_SETTINGS_ERROR, and so
 // is H3_DATAGRAM=1 without the QUIC datagram transport parameter.
-func parseSettings(b []byte, supportsDatagrams bool) (peerSettings, *settingsError) {
-	s := peerSettings{Other: map[uint64]uint64{}}
+func parseSettings(b []byte, supportsDatagrams bool) (Settings, *Error) {
+	s := Settings{Other: map[uint64]uint64{}}
 	seen := map[uint64]bool{}
 	for len(b) > 0 {
 		id, n, err := quicvarint.Parse(b)
 		if err != nil {
-			return s, &settingsError{CodeFrameError, "truncated setting"}
+			return s, &Error{codeFrameError, "truncated setting"}
 		}
 		b = b[n:]
 		val, n, err := quicvarint.Parse(b)
 		if err != nil {
-			return s, &settingsError{CodeFrameError, "truncated setting"}
+			return s, &Error{codeFrameError, "truncated setting"}
 		}
 		b = b[n:]
 		if seen[id] {
-			return s, &settingsError{CodeSettingsError, "duplicate setting"}
+			return s, &Error{codeSettingsError, "duplicate setting"}
 		}
 		seen[id] = true
 		switch id {
 		case 0x00, 0x02, 0x03, 0x04, 0x05:
-			return s, &settingsError{CodeSettingsError, "reserved HTTP/2 setting"}
+			return s, &Error{codeSettingsError, "reserved HTTP/2 setting"}
 		case settingConnect, settingDatagram:
 			if val > 1 {
-				return s, &settingsError{CodeSettingsError, "boolean setting above 1"}
+				return s, &Error{codeSettingsError, "boolean setting above 1"}
 			}
 			if id == settingConnect {
 				s.ExtendedConnect = val == 1
 			} else {
 				if val == 1 && !supportsDatagrams {
-					return s, &settingsError{CodeSettingsError, "H3_DATAGRAM without max_datagram_frame_size"}
+					return s, &Error{codeSettingsError, "H3_DATAGRAM without max_datagram_frame_size"}
 				}
 				s.Datagrams = val == 1
 			}
-		case settingEarlyChannels:
+		case SettingEarlyChannels:
 			s.EarlyChannels = val
 		default: // QPACK and field-section limits, GREASE, extensions
 			s.Other[id] = val
@@ -189,13 +212,3 @@ func parseSettings(b []byte, supportsDatagrams bool) (peerSettings, *settingsErr
 	}
 	return s, nil
 }
-
-// uniHandler is http3's entry point for the uni streams we do not keep.
-type uniHandler interface {
-	HandleUnidirectionalStream(*quic.ReceiveStream)
-}
-
-var (
-	_ uniHandler = (*http3.RawServerConn)(nil)
-	_ uniHandler = (*http3.RawClientConn)(nil)
-)

@@ -1,4 +1,4 @@
-package conn
+package h3
 
 import (
 	"bytes"
@@ -10,8 +10,8 @@ import (
 	"github.com/quic-go/quic-go/quicvarint"
 )
 
-// http3 hands a handler no :scheme, so the server reads it here, before the
-// stream goes to http3: an Extended CONNECT for a served :protocol on the
+// http3 hands a handler no :scheme, so the server reads it with PeekHeaders,
+// before the stream goes to http3: an Extended CONNECT for a served :protocol on the
 // secret path with a :scheme other than https is answered 400 (X-ROB-3).
 // Only the QPACK static table is understood (github.com/quic-go/qpack, as
 // http3 itself); anything else (a dynamic table reference, an oversized
@@ -20,25 +20,25 @@ import (
 // maxPreflightHeaders bounds the HEADERS frame this looks at.
 const maxPreflightHeaders = 16 << 10
 
-// badRequestFrame is a HEADERS frame holding `:status 400` and, when
+// BadRequestFrame is a HEADERS frame holding `:status 400` and, when
 // server is not empty, a `server` field, QPACK-encoded against the static
 // table only.
-func badRequestFrame(server string) []byte {
+func BadRequestFrame(server string) []byte {
 	var block bytes.Buffer
 	enc := qpack.NewEncoder(&block)
 	_ = enc.WriteField(qpack.HeaderField{Name: ":status", Value: "400"})
 	if server != "" {
 		_ = enc.WriteField(qpack.HeaderField{Name: "server", Value: server})
 	}
-	f := quicvarint.Append([]byte{frameHeaders}, uint64(block.Len()))
+	f := quicvarint.Append([]byte{FrameHeaders}, uint64(block.Len()))
 	return append(f, block.Bytes()...)
 }
 
-var errNoPreflight = errors.New("conn: header block not decodable here")
+var errNoPreflight = errors.New("h3: header block not decodable here")
 
-// peekHeaders returns the request's pseudo-header fields, without consuming
+// PeekHeaders returns the request's pseudo-header fields, without consuming
 // the stream.
-func peekHeaders(str *quic.Stream) (map[string]string, error) {
+func PeekHeaders(str *quic.Stream) (map[string]string, error) {
 	var hdr [16]byte
 	if n, _ := str.Peek(hdr[:2]); n < 2 || hdr[0] != 0x01 {
 		return nil, errNoPreflight
