@@ -531,6 +531,16 @@ func checkManyChannels(t *T, cv *Conv) {
 		st.CancelRead(0x10c)
 	}
 	obs := fmt.Sprintf("%d channels opened before QUIC stream credit ran out; after closing 20, a new exec: %s", n, res.Summary())
+	if code, reset := ResetCode(res.Err); reset && code == 0x10d && !res.ok() {
+		if own, h := t.ownRules(); !own {
+			// The original ends a conversation when any of its session
+			// channels ends (cmd/ssh3-server/main.go:870-873), a choice
+			// the draft leaves open; the new channel then names a
+			// conversation that is gone, which says nothing of the limits.
+			t.skip(fmt.Sprintf("inconclusive: %s; the conversation ended with the closed session channels (a server announcing none of this project's capabilities, %q, may end it so), so whether freed credit lets new channels open was not seen", obs, h))
+			return
+		}
+	}
 	t.expect(res.ok(), "excess blocked by QUIC credit or refused; closing some lets new ones open", obs)
 }
 
