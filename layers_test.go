@@ -39,7 +39,10 @@ var layerRules = []rule{
 	{From: "app/client", Deny: []string{"app/host", "app/server", "auth/verify", "github.com/creack/pty"}},
 	// The ssh3 command talks to app/client only: it never branches on conn's types.
 	{From: "cmd/ssh3", Deny: []string{"conn"}},
-	{From: "conformance", Deny: []string{"app", "cmd"}},
+	// The suite computes tokens and bindings with its own code (black-box:
+	// a bug in auth must not pass on both sides); its tests cross-check it
+	// against auth, which go list's non-test imports do not show.
+	{From: "conformance", Deny: []string{"app", "cmd", "auth"}},
 	// interop drives the binaries only: nothing of this module.
 	{From: "interop", Deny: []string{"wire", "frame", "spec", "auth", "conn", "app", "cmd", "conformance", "bench"}},
 	{From: "", Deny: []string{"cmd"}}, // nothing imports cmd; fuzz and bench may import anything else

@@ -16,7 +16,6 @@ import (
 
 	"crypto/tls"
 
-	"github.com/ssh3-project/ssh3/auth"
 	"github.com/ssh3-project/ssh3/frame"
 	"github.com/ssh3-project/ssh3/wire"
 )
@@ -24,8 +23,6 @@ import (
 // Client-under-test mode: the suite listens on loopback as an SSH3 server
 // (h3server.go), runs the client under test from the -client-cmd template
 // once per scenario, and checks what the client sent and how it ended.
-
-func bindingFromState(cs *tls.ConnectionState) ([]byte, error) { return auth.BindingFromTLS(cs) }
 
 // clientRun is one run of the client under test against a scenario.
 type clientRun struct {

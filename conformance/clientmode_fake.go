@@ -12,7 +12,6 @@ import (
 
 	"github.com/quic-go/quic-go"
 
-	"github.com/ssh3-project/ssh3/auth"
 	"github.com/ssh3-project/ssh3/frame"
 )
 
@@ -165,7 +164,7 @@ func basicMatches(authz, path, password string) bool {
 	if !strings.EqualFold(scheme, "basic") {
 		return false
 	}
-	u, pw, err := auth.ParseBasic(cred)
+	u, pw, err := parseBasic(cred)
 	return err == nil && pw == password && u == queryUser(path)
 }
 

@@ -2,10 +2,16 @@ package conformance
 
 import (
 	"bytes"
+	"crypto"
+	"crypto/ecdsa"
 	"crypto/ed25519"
+	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
+	"encoding/base64"
 	"errors"
 	"io"
+	"strings"
 	"testing"
 	"time"
 
@@ -79,6 +85,56 @@ func TestDescribe(t *testing.T) {
 	}
 	if got := Describe(nil); got != "no error" {
 		t.Error(got)
+	}
+}
+
+// TestSuiteTokensAgainstAuth cross-checks the suite's own token, binding
+// and Basic code (built from the spec, not from auth) with auth's: a valid
+// token of every key kind verifies, the binding renders the same, Basic
+// round-trips.
+func TestSuiteTokensAgainstAuth(t *testing.T) {
+	bind := bytes.Repeat([]byte{9}, 32)
+	now := time.Now()
+	_, ed, _ := ed25519.GenerateKey(rand.Reader)
+	p256, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	p384, _ := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	r2048, _ := rsa.GenerateKey(rand.Reader, 2048)
+	for name, k := range map[string]crypto.Signer{"ed25519": ed, "p256": p256, "p384": p384, "rsa": r2048} {
+		s, err := ssh.NewSignerFromKey(k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range frame.Profiles() {
+			tok, err := signValid(s, p, "alice", bind, now)
+			if err != nil {
+				t.Fatalf("%s %s: %v", name, p, err)
+			}
+			params := auth.JWTParams{Profile: auth.Profile(p.Name()), User: "alice", Binding: bind, Now: now}
+			if err := auth.VerifyJWT(tok, k.Public(), params); err != nil {
+				t.Errorf("%s %s: the suite's valid token is refused by auth: %v", name, p, err)
+			}
+			params.User = "bob"
+			if err := auth.VerifyJWT(tok, k.Public(), params); err == nil {
+				t.Errorf("%s %s: alice's token accepted for bob", name, p)
+			}
+		}
+	}
+	mine, _ := encodeBinding(bind)
+	theirs, _ := auth.EncodeBinding(bind)
+	if mine != theirs {
+		t.Errorf("binding %q, auth's %q", mine, theirs)
+	}
+	if _, err := encodeBinding(bind[:31]); err == nil {
+		t.Error("a 31-byte binding encoded")
+	}
+	h, _ := auth.BasicAuthorization("alice", "pa:ss word")
+	if u, pw, err := parseBasic(strings.TrimPrefix(h, "Basic ")); err != nil || u != "alice" || pw != "pa:ss word" {
+		t.Errorf("Basic %q parsed as %q %q %v", h, u, pw, err)
+	}
+	for _, bad := range []string{"", "!!!", base64.StdEncoding.EncodeToString([]byte("nocolon")), base64.StdEncoding.EncodeToString([]byte("a\n:b"))} {
+		if _, _, err := parseBasic(bad); err == nil {
+			t.Errorf("Basic %q accepted", bad)
+		}
 	}
 }
 

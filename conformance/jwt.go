@@ -14,13 +14,13 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
-	"github.com/ssh3-project/ssh3/auth"
 	"github.com/ssh3-project/ssh3/frame"
 )
 
-// The suite builds tokens by hand, so that it can build wrong ones: it
-// takes the claim set auth.SignJWT produces, changes it, and signs it
-// again with the user's key (or not at all).
+// The suite builds tokens by hand, from the claim table of spec/SPEC.md
+// §4.2, with its own code: a bug in the project's token code must not pass
+// on both sides. It can then build wrong ones too: it changes the claim
+// set and signs it again with the user's key (or not at all).
 
 var b64 = base64.RawURLEncoding
 
@@ -43,17 +43,61 @@ func DecodeJWT(tok string) (hdr, claims map[string]any, err error) {
 	return hdr, claims, nil
 }
 
-// validClaims are the claims of a valid token for profile p and user.
+// Token timing a valid token of the suite's follows (SPEC §4.2): issued
+// 5 s in the past, valid for 30 s from now.
+const (
+	tokenBackdate = 5 * time.Second
+	tokenLifetime = 30 * time.Second
+)
+
+// validClaims are the JOSE algorithm of s's key and the claims of a valid
+// token for profile p and user on the connection whose binding is bind
+// (SPEC §4.2, §2.6): ssh3-alpha iss=user, sub="ssh3", aud="unused",
+// client_id="ssh3-<user>"; rth3-00 sub="remote-terminal-<user>"; both iat,
+// exp and jti = the binding in standard base64.
 func validClaims(s ssh.Signer, p *frame.Profile, user string, bind []byte, now time.Time) (string, map[string]any, error) {
-	tok, err := auth.SignJWT(s, auth.JWTParams{Profile: auth.Profile(p.Name()), User: user, Binding: bind, Now: now})
+	alg, err := keyAlg(s)
 	if err != nil {
 		return "", nil, err
 	}
-	hdr, claims, err := DecodeJWT(tok)
-	if err != nil {
-		return "", nil, err
+	if len(bind) != exporterLen {
+		return "", nil, fmt.Errorf("binding of %d bytes, not %d", len(bind), exporterLen)
 	}
-	return hdr["alg"].(string), claims, nil
+	claims := map[string]any{
+		"iat": now.Add(-tokenBackdate).Unix(),
+		"exp": now.Add(tokenLifetime).Unix(),
+		"jti": base64.StdEncoding.EncodeToString(bind),
+	}
+	if p == frame.Alpha {
+		claims["iss"], claims["sub"], claims["aud"], claims["client_id"] = user, "ssh3", "unused", "ssh3-"+user
+	} else {
+		claims["sub"] = "remote-terminal-" + user
+	}
+	return alg, claims, nil
+}
+
+// signValid is a valid token (validClaims, signed with the key's algorithm).
+func signValid(s ssh.Signer, p *frame.Profile, user string, bind []byte, now time.Time) (string, error) {
+	alg, claims, err := validClaims(s, p, user, bind, now)
+	if err != nil {
+		return "", err
+	}
+	return SignClaims(s, alg, claims)
+}
+
+// keyAlg is the JOSE algorithm a client signs with for s's key (SPEC §4.2).
+func keyAlg(s ssh.Signer) (string, error) {
+	switch s.PublicKey().Type() {
+	case ssh.KeyAlgoED25519:
+		return "EdDSA", nil
+	case ssh.KeyAlgoECDSA256:
+		return "ES256", nil
+	case ssh.KeyAlgoECDSA384:
+		return "ES384", nil
+	case ssh.KeyAlgoRSA:
+		return "RS256", nil
+	}
+	return "", fmt.Errorf("no JOSE algorithm for a %s key", s.PublicKey().Type())
 }
 
 // SignClaims signs claims as a JWS with alg, using s; alg "none" gives an

@@ -10,7 +10,6 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
-	"github.com/ssh3-project/ssh3/auth"
 	"github.com/ssh3-project/ssh3/frame"
 )
 
@@ -46,7 +45,7 @@ func FixtureLine(f Fixture, pub ssh.PublicKey) string {
 func LoadFixtures(dir string) (map[string]ssh.Signer, error) {
 	out := map[string]ssh.Signer{}
 	for _, f := range Fixtures {
-		s, err := auth.LoadKeyFile(filepath.Join(dir, f.Name), nil)
+		s, err := loadKey(filepath.Join(dir, f.Name))
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
@@ -70,7 +69,7 @@ func (t *T) bearerWith(key ssh.Signer) func(*H3Conn) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		tok, err := auth.SignJWT(key, auth.JWTParams{Profile: auth.Profile(t.p.Name()), User: t.s.cfg.Target.User, Binding: b, Now: time.Now()})
+		tok, err := signValid(key, t.p, t.s.cfg.Target.User, b, time.Now())
 		if err != nil {
 			return "", err
 		}

@@ -13,8 +13,6 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
-
-	"github.com/ssh3-project/ssh3/auth"
 )
 
 // OIDCIssuer is a minimal OpenID provider the suite runs on loopback for
@@ -103,7 +101,7 @@ func checkOIDCBinding(t *T) {
 		if err != nil {
 			return "", err
 		}
-		n, err := auth.EncodeBinding(b)
+		n, err := encodeBinding(b)
 		if err != nil {
 			return "", err
 		}

@@ -17,7 +17,6 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
-	"github.com/ssh3-project/ssh3/auth"
 	"github.com/ssh3-project/ssh3/frame"
 )
 
@@ -170,7 +169,7 @@ func New(cfg Config) (*Suite, error) {
 		s.tls.RootCAs = pool
 	}
 	if s.signer == nil && cfg.Target.KeyFile != "" {
-		s.signer, err = auth.LoadKeyFile(cfg.Target.KeyFile, nil)
+		s.signer, err = loadKey(cfg.Target.KeyFile)
 		if err != nil {
 			return nil, fmt.Errorf("conformance: %w", err)
 		}

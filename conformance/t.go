@@ -13,7 +13,6 @@ import (
 
 	"github.com/quic-go/quic-go"
 
-	"github.com/ssh3-project/ssh3/auth"
 	"github.com/ssh3-project/ssh3/frame"
 )
 
@@ -165,20 +164,20 @@ func (t *T) connectFields(p *frame.Profile, user, authz string) []Field {
 // binding is the connection's EXPORTER-SSH3 value.
 func binding(c *H3Conn) ([]byte, error) {
 	cs := c.QUIC.ConnectionState().TLS
-	return auth.BindingFromTLS(&cs)
+	return bindingFromState(&cs)
 }
 
 // authz is a valid authorization value for user on connection c in
 // profile p: a JWT when the suite has a key, else Basic.
 func (t *T) authz(c *H3Conn, p *frame.Profile, user string) (string, error) {
 	if t.s.signer == nil {
-		return auth.BasicAuthorization(user, t.s.cfg.Target.Password)
+		return basic(user, t.s.cfg.Target.Password), nil
 	}
 	b, err := binding(c)
 	if err != nil {
 		return "", err
 	}
-	tok, err := auth.SignJWT(t.s.signer, auth.JWTParams{Profile: auth.Profile(p.Name()), User: user, Binding: b, Now: time.Now()})
+	tok, err := signValid(t.s.signer, p, user, b, time.Now())
 	if err != nil {
 		return "", err
 	}
