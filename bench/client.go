@@ -12,8 +12,8 @@ import (
 	"time"
 )
 
-// ClientRun is one client process's timings and cost.
-type ClientRun struct {
+// clientRun is one client process's timings and cost.
+type clientRun struct {
 	Start     time.Time
 	FirstByte time.Duration // from Start to the first byte on stdout; 0 if none
 	Exit      time.Duration
@@ -36,14 +36,14 @@ func clientEnv(h *Host) []string {
 
 // RunClient runs the client for cmd against s in the client's namespace,
 // feeding stdin (nil: empty) and counting stdout.
-func RunClient(ctx context.Context, n *Net, h *Host, s *Server, cmd []string, stdin io.Reader, limit time.Duration) (ClientRun, error) {
+func RunClient(ctx context.Context, n *Net, h *Host, s *Server, cmd []string, stdin io.Reader, limit time.Duration) (clientRun, error) {
 	return runClient(ctx, n, h, s, cmd, stdin, nil, limit)
 }
 
 // runClient is RunClient; a non-nil stdout file is given to the client as
 // it is (no pipe, nothing counted, no first byte), so bulk output costs the
 // client what it would writing to a file.
-func runClient(ctx context.Context, n *Net, h *Host, s *Server, cmd []string, stdin io.Reader, stdout *os.File, limit time.Duration) (ClientRun, error) {
+func runClient(ctx context.Context, n *Net, h *Host, s *Server, cmd []string, stdin io.Reader, stdout *os.File, limit time.Duration) (clientRun, error) {
 	return runClientOpts(ctx, n, h, s, cmd, stdin, stdout, limit, nil)
 }
 
@@ -55,10 +55,10 @@ type traceOpts struct {
 	lines *stampedLines
 }
 
-func runClientOpts(ctx context.Context, n *Net, h *Host, s *Server, cmd []string, stdin io.Reader, stdout *os.File, limit time.Duration, tr *traceOpts) (ClientRun, error) {
+func runClientOpts(ctx context.Context, n *Net, h *Host, s *Server, cmd []string, stdin io.Reader, stdout *os.File, limit time.Duration, tr *traceOpts) (clientRun, error) {
 	argv, err := s.ClientCommand(h, cmd)
 	if err != nil {
-		return ClientRun{}, err
+		return clientRun{}, err
 	}
 	if tr != nil && len(tr.args) > 0 {
 		argv = append(append([]string{argv[0]}, tr.args...), argv[1:]...)
@@ -80,9 +80,9 @@ func runClientOpts(ctx context.Context, n *Net, h *Host, s *Server, cmd []string
 	if stdout != nil {
 		c.Stdout = stdout
 	} else if out, err = c.StdoutPipe(); err != nil {
-		return ClientRun{}, err
+		return clientRun{}, err
 	}
-	var r ClientRun
+	var r clientRun
 	r.Start = time.Now()
 	if tr != nil && tr.lines != nil {
 		tr.lines.t0 = r.Start

@@ -8,9 +8,9 @@ import (
 	"time"
 )
 
-// PacketIO is one end of the relay: a TUN device, or a fake in tests.
+// packetIO is one end of the relay: a TUN device, or a fake in tests.
 // ReadPacket blocks for the next packet; both fail once the end is closed.
-type PacketIO interface {
+type packetIO interface {
 	ReadPacket(b []byte) (int, error)
 	WritePacket(b []byte) error
 }
@@ -44,18 +44,18 @@ type Relay struct {
 	dropped atomic.Int64
 
 	mu      sync.Mutex // guards capture
-	capture *[]PacketRecord
+	capture *[]packetRecord
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 }
 
-// PacketRecord is one packet as the relay read it.
-type PacketRecord struct {
+// packetRecord is one packet as the relay read it.
+type packetRecord struct {
 	At   time.Time
 	Dir  Direction
 	Size int
-	Kind string // see Classify
+	Kind string // see classify
 	// ClientPort is the client's TCP or UDP port, 0 for other packets.
 	ClientPort uint16
 }
@@ -65,9 +65,9 @@ type delayed struct {
 	pkt []byte
 }
 
-// NewRelay starts relaying between client and server; clock nil is the
+// newRelay starts relaying between client and server; clock nil is the
 // wall clock. Close stops it.
-func NewRelay(client, server PacketIO, clock Clock) *Relay {
+func newRelay(client, server packetIO, clock Clock) *Relay {
 	if clock == nil {
 		clock = realClock{}
 	}
@@ -91,12 +91,12 @@ func (r *Relay) Dropped() int64 { return r.dropped.Load() }
 func (r *Relay) StartCapture() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	recs := make([]PacketRecord, 0, 256)
+	recs := make([]packetRecord, 0, 256)
 	r.capture = &recs
 }
 
 // StopCapture ends the capture and returns what it recorded.
-func (r *Relay) StopCapture() []PacketRecord {
+func (r *Relay) StopCapture() []packetRecord {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.capture == nil {
@@ -111,7 +111,7 @@ func (r *Relay) record(at time.Time, dir Direction, pkt []byte) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.capture != nil && len(*r.capture) < 1<<20 {
-		rec := PacketRecord{At: at, Dir: dir, Size: len(pkt), Kind: Classify(pkt)}
+		rec := packetRecord{At: at, Dir: dir, Size: len(pkt), Kind: classify(pkt)}
 		if src, dst, ok := ports(pkt); ok {
 			rec.ClientPort = src
 			if dir == ServerToClient {
@@ -124,7 +124,7 @@ func (r *Relay) record(at time.Time, dir Direction, pkt []byte) {
 
 // pipe starts a reader that stamps each packet with its due time and a
 // writer that releases it then; the queue between them is capped.
-func (r *Relay) pipe(ctx context.Context, from, to PacketIO, dir Direction) {
+func (r *Relay) pipe(ctx context.Context, from, to packetIO, dir Direction) {
 	q := make(chan delayed, queueCap)
 	r.wg.Add(2)
 	go func() {

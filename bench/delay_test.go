@@ -52,7 +52,7 @@ func (c *fakeClock) Advance(d time.Duration) {
 	c.waiters = kept
 }
 
-// fakeEnd is a PacketIO: reads come from in, writes are recorded with the
+// fakeEnd is a packetIO: reads come from in, writes are recorded with the
 // fake time they happened at.
 type fakeEnd struct {
 	clock *fakeClock
@@ -95,7 +95,7 @@ func TestRelayReleasesAtDueTimeInOrder(t *testing.T) {
 		clk := newFakeClock()
 		t0 := clk.Now()
 		cli, srv := newFakeEnd(clk), newFakeEnd(clk)
-		r := NewRelay(cli, srv, clk)
+		r := newRelay(cli, srv, clk)
 		r.SetRTT(20 * time.Millisecond) // 10 ms each way
 		r.StartCapture()
 
@@ -142,7 +142,7 @@ func TestRelayKeepsOrderUnderLoad(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		clk := newFakeClock()
 		cli, srv := newFakeEnd(clk), newFakeEnd(clk)
-		r := NewRelay(cli, srv, clk)
+		r := newRelay(cli, srv, clk)
 		r.SetRTT(100 * time.Millisecond)
 		const count = 200
 		for i := range count {
@@ -179,7 +179,7 @@ func TestRelayRTTChangeAppliesToLaterPackets(t *testing.T) {
 		clk := newFakeClock()
 		t0 := clk.Now()
 		cli, srv := newFakeEnd(clk), newFakeEnd(clk)
-		r := NewRelay(cli, srv, clk)
+		r := newRelay(cli, srv, clk)
 		cli.in <- []byte("0") // RTT 0: released at once
 		synctest.Wait()
 		if got := srv.got(); len(got) != 1 || !got[0].at.Equal(t0) {

@@ -4,7 +4,7 @@
 // latency, and the wire and frame microbenchmarks.
 //
 // Round trips are emulated between two network namespaces that the bench
-// creates and removes itself ([NewNet]). Each holds one TUN device; the bench
+// creates and removes itself ([newNet]). Each holds one TUN device; the bench
 // process reads every IP packet from one and writes it to the other after
 // half the round-trip time ([Relay]), so TCP's and QUIC's handshakes stay
 // real. The relay sees every packet anyway, so it also records when each one

@@ -8,10 +8,10 @@ import (
 	"time"
 )
 
-// Classify names an IPv4 packet for the flight table: TCP flags and
+// classify names an IPv4 packet for the flight table: TCP flags and
 // whether it carries data (and "SSH-" banners), or the QUIC packet type
 // from the first byte of a UDP payload.
-func Classify(p []byte) string {
+func classify(p []byte) string {
 	if len(p) < 20 || p[0]>>4 != 4 {
 		return "other"
 	}
@@ -77,10 +77,10 @@ func ports(p []byte) (src, dst uint16, ok bool) {
 	return uint16(p[ihl])<<8 | uint16(p[ihl+1]), uint16(p[ihl+2])<<8 | uint16(p[ihl+3]), true
 }
 
-// OneConnection keeps the records of the first connection the client
+// oneConnection keeps the records of the first connection the client
 // opened after t0 (its first TCP SYN or QUIC Initial), so packets of an
 // earlier run's closing connection are left out.
-func OneConnection(recs []PacketRecord, t0 time.Time) []PacketRecord {
+func oneConnection(recs []packetRecord, t0 time.Time) []packetRecord {
 	var port uint16
 	for _, r := range recs {
 		if r.Dir == ClientToServer && !r.At.Before(t0) && (r.Kind == "TCP SYN" || r.Kind == "QUIC Initial") {
@@ -91,7 +91,7 @@ func OneConnection(recs []PacketRecord, t0 time.Time) []PacketRecord {
 	if port == 0 {
 		return recs
 	}
-	var out []PacketRecord
+	var out []packetRecord
 	for _, r := range recs {
 		if r.ClientPort == port {
 			out = append(out, r)
@@ -112,7 +112,7 @@ type Flight struct {
 
 // Flights groups records into flights. Pure ACKs are left out (they ride
 // along with every flight); gap splits two runs in the same direction.
-func Flights(recs []PacketRecord, t0 time.Time, gap time.Duration) []Flight {
+func Flights(recs []packetRecord, t0 time.Time, gap time.Duration) []Flight {
 	var out []Flight
 	var last time.Time
 	counts := map[string]int{}
@@ -207,6 +207,6 @@ func (b Breakdown) inRTT(d time.Duration) string {
 
 // sortFlights orders flights by start time (records arrive ordered per
 // direction, but the two directions' readers interleave).
-func sortRecords(recs []PacketRecord) {
+func sortRecords(recs []packetRecord) {
 	sort.SliceStable(recs, func(i, j int) bool { return recs[i].At.Before(recs[j].At) })
 }

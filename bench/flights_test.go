@@ -45,7 +45,7 @@ func TestClassify(t *testing.T) {
 		{nil, "other"},
 		{tcp(1, 2, 0, "")[:22], "TCP"},
 	} {
-		if got := Classify(c.pkt); got != c.want {
+		if got := classify(c.pkt); got != c.want {
 			t.Errorf("Classify(% x) = %q, want %q", c.pkt, got, c.want)
 		}
 	}
@@ -57,10 +57,10 @@ func TestClassify(t *testing.T) {
 func TestFlightsAndOneConnection(t *testing.T) {
 	t0 := time.Unix(0, 0)
 	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
-	rec := func(ms int, dir Direction, kind string, port uint16) PacketRecord {
-		return PacketRecord{At: at(ms), Dir: dir, Size: 100, Kind: kind, ClientPort: port}
+	rec := func(ms int, dir Direction, kind string, port uint16) packetRecord {
+		return packetRecord{At: at(ms), Dir: dir, Size: 100, Kind: kind, ClientPort: port}
 	}
-	recs := []PacketRecord{
+	recs := []packetRecord{
 		rec(-1, ClientToServer, "TCP FIN", 999), // an earlier run's connection
 		rec(1, ClientToServer, "TCP FIN", 999),
 		rec(2, ClientToServer, "QUIC Initial", 5000),
@@ -70,7 +70,7 @@ func TestFlightsAndOneConnection(t *testing.T) {
 		rec(102, ClientToServer, "QUIC 1-RTT", 5000),
 		rec(140, ClientToServer, "QUIC 1-RTT", 5000), // same direction after a gap
 	}
-	one := OneConnection(recs, at(0))
+	one := oneConnection(recs, at(0))
 	if len(one) != 6 {
 		t.Fatalf("OneConnection kept %d records, want 6", len(one))
 	}

@@ -34,7 +34,7 @@ type Impl struct {
 	// TTYClient is the client template for a pty session (no {cmd});
 	// Client with an empty {cmd} if empty.
 	TTYClient string
-	Ready     *regexp.Regexp // a server stderr line meaning it listens; nil waits ReadyWait
+	Ready     *regexp.Regexp // a server stderr line meaning it listens; nil waits readyWait
 	Proto     string         // "udp" or "tcp": for picking a free port on loopback
 	// FwdClient is the client template for -L forwarding ({lport} to
 	// {target}, host:port, also {tport}); empty: not measured.
@@ -57,8 +57,8 @@ type Impl struct {
 	Skip         string // why this implementation cannot run here; empty if it can
 }
 
-// ReadyWait is how long a server without a Ready pattern is given.
-const ReadyWait = time.Second
+// readyWait is how long a server without a Ready pattern is given.
+const readyWait = time.Second
 
 // Host is what the templates need: keys, user, a private dir, the binaries.
 type Host struct {
@@ -176,11 +176,11 @@ func (s *Server) vars(h *Host, clientHost string) map[string]string {
 		"{authkeys}": h.AuthKeys, "{dir}": s.Dir, "{bin}": h.Bin}
 }
 
-// Expand turns a template into argv: it is split into words (single and
+// expand turns a template into argv: it is split into words (single and
 // double quotes group), each placeholder replaced, and {cmd} standing alone
 // as a word becomes the command's words.
-func Expand(tmpl string, vars map[string]string, cmd []string) ([]string, error) {
-	words, err := SplitWords(tmpl)
+func expand(tmpl string, vars map[string]string, cmd []string) ([]string, error) {
+	words, err := splitWords(tmpl)
 	if err != nil {
 		return nil, err
 	}
@@ -204,9 +204,9 @@ func Expand(tmpl string, vars map[string]string, cmd []string) ([]string, error)
 	return out, nil
 }
 
-// SplitWords splits s at spaces outside quotes, like a shell without
+// splitWords splits s at spaces outside quotes, like a shell without
 // expansions.
-func SplitWords(s string) ([]string, error) {
+func splitWords(s string) ([]string, error) {
 	var words []string
 	var cur strings.Builder
 	inWord := false
@@ -239,9 +239,9 @@ func SplitWords(s string) ([]string, error) {
 	return words, nil
 }
 
-// StartServer starts impl's server on n at port (0: a free port on
+// startServer starts impl's server on n at port (0: a free port on
 // loopback) and waits until it is ready.
-func StartServer(ctx context.Context, n *Net, h *Host, impl *Impl, port int) (*Server, error) {
+func startServer(ctx context.Context, n *Net, h *Host, impl *Impl, port int) (*Server, error) {
 	if port == 0 {
 		p, err := freePort(impl.Proto)
 		if err != nil {
@@ -260,7 +260,7 @@ func StartServer(ctx context.Context, n *Net, h *Host, impl *Impl, port int) (*S
 			return nil, err
 		}
 	}
-	argv, err := Expand(impl.Server, vars, nil)
+	argv, err := expand(impl.Server, vars, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -273,12 +273,12 @@ func StartServer(ctx context.Context, n *Net, h *Host, impl *Impl, port int) (*S
 	if len(impl.Env) > 0 {
 		s.Cmd.Env = append(os.Environ(), impl.Env...)
 	}
-	if err := n.StartServer(s.Cmd); err != nil {
+	if err := n.startServer(s.Cmd); err != nil {
 		return nil, fmt.Errorf("bench: start %s server: %w", impl.Name, err)
 	}
 	ready := make(chan struct{})
 	go s.readLogs(stderr, ready)
-	wait := ReadyWait
+	wait := readyWait
 	if impl.Ready != nil {
 		wait = 30 * time.Second
 	}
@@ -324,7 +324,7 @@ func (i *Impl) safeName() string {
 
 // ClientCommand is the client's argv for cmd against s.
 func (s *Server) ClientCommand(h *Host, cmd []string) ([]string, error) {
-	return Expand(s.Impl.Client, s.vars(h, s.Host), cmd)
+	return expand(s.Impl.Client, s.vars(h, s.Host), cmd)
 }
 
 // TTYCommand is the client's argv for an interactive pty session.
@@ -333,7 +333,7 @@ func (s *Server) TTYCommand(h *Host) ([]string, error) {
 	if t == "" {
 		t = s.Impl.Client
 	}
-	return Expand(t, s.vars(h, s.Host), nil)
+	return expand(t, s.vars(h, s.Host), nil)
 }
 
 // freePort asks the kernel for a free loopback port of proto.

@@ -15,8 +15,8 @@ import (
 	"github.com/creack/pty"
 )
 
-// KeystrokeResult is one implementation at one RTT.
-type KeystrokeResult struct {
+// keystrokeResult is one implementation at one RTT.
+type keystrokeResult struct {
 	Impl     string  `json:"impl"`
 	RTTms    float64 `json:"rtt_ms"`
 	Keys     int     `json:"keys"`
@@ -30,17 +30,17 @@ type KeystrokeResult struct {
 // Keystroke types characters into an interactive pty session and times
 // each one's echo (made by the remote pty's line discipline), per RTT.
 func Keystroke(ctx context.Context, h *Host, cfg Config, w io.Writer) error {
-	n := OpenNet(cfg)
+	n := openNet(cfg)
 	defer n.Close()
 	rtts := cfg.RTTs
 	if n.Relay == nil {
 		rtts = []time.Duration{0}
 	}
-	var res []KeystrokeResult
+	var res []keystrokeResult
 	for i, impl := range cfg.Impls {
 		if impl.Skip != "" {
 			fmt.Fprintf(cfg.Log, "keystroke: skipping %s: %s\n", impl.Name, impl.Skip)
-			res = append(res, KeystrokeResult{Impl: impl.Name, Skipped: impl.Skip})
+			res = append(res, keystrokeResult{Impl: impl.Name, Skipped: impl.Skip})
 			continue
 		}
 		port := 0
@@ -48,7 +48,7 @@ func Keystroke(ctx context.Context, h *Host, cfg Config, w io.Writer) error {
 			port = basePort + i
 		}
 		_ = n.SetRTT(0)
-		srv, err := StartServer(ctx, n, h, impl, port)
+		srv, err := startServer(ctx, n, h, impl, port)
 		if err != nil {
 			return err
 		}
@@ -58,22 +58,22 @@ func Keystroke(ctx context.Context, h *Host, cfg Config, w io.Writer) error {
 			if err != nil && impl.PtyNeedsRoot && os.Geteuid() != 0 && ctx.Err() == nil {
 				why := fmt.Sprintf("its server, not run as root here, gave no pty session (%v)", err)
 				fmt.Fprintf(cfg.Log, "keystroke: skipping %s: %s\n", impl.Name, why)
-				res = append(res, KeystrokeResult{Impl: impl.Name, RTTms: ms(rtt), Skipped: why})
+				res = append(res, keystrokeResult{Impl: impl.Name, RTTms: ms(rtt), Skipped: why})
 				break
 			}
 			if err != nil {
 				srv.Stop()
 				return err
 			}
-			s := Summarize(lat)
-			r := KeystrokeResult{Impl: impl.Name, RTTms: ms(rtt), Keys: len(lat), MedianMs: ms(s.Median), MinMs: ms(s.Min),
+			s := summarize(lat)
+			r := keystrokeResult{Impl: impl.Name, RTTms: ms(rtt), Keys: len(lat), MedianMs: ms(s.Median), MinMs: ms(s.Min),
 				MaxMs: ms(s.Max), RTTs: inRTTs(s.Median, rtt)}
 			fmt.Fprintf(cfg.Log, "keystroke: %-16s rtt %4.0f ms: echo median %6.1f ms (%.2f RTT)\n", r.Impl, r.RTTms, r.MedianMs, r.RTTs)
 			res = append(res, r)
 		}
 		srv.Stop()
 	}
-	WriteKeystrokeMarkdown(w, n.Method, res)
+	writeKeystrokeMarkdown(w, n.Method, res)
 	return nil
 }
 
@@ -201,8 +201,8 @@ func typeKeys(ctx context.Context, n *Net, h *Host, srv *Server, keys int, limit
 	return lat, nil
 }
 
-// WriteKeystrokeMarkdown writes the keystroke table.
-func WriteKeystrokeMarkdown(w io.Writer, method string, res []KeystrokeResult) {
+// writeKeystrokeMarkdown writes the keystroke table.
+func writeKeystrokeMarkdown(w io.Writer, method string, res []keystrokeResult) {
 	fmt.Fprintf(w, "### Keystroke latency (pty session, typed character to its echo)\n\nMethod: %s\n\n", method)
 	fmt.Fprintln(w, "| impl | RTT ms | keys | median ms | min | max | median in RTTs |")
 	fmt.Fprintln(w, "|---|---|---|---|---|---|---|")

@@ -11,8 +11,8 @@ import (
 	"strings"
 )
 
-// MicroResult is one Go benchmark's line.
-type MicroResult struct {
+// microResult is one Go benchmark's line.
+type microResult struct {
 	Pkg      string
 	Name     string
 	Iters    int64
@@ -22,9 +22,9 @@ type MicroResult struct {
 	MBs      float64 // 0 if the benchmark sets no bytes
 }
 
-// ParseBenchOutput reads `go test -bench -benchmem` output.
-func ParseBenchOutput(r io.Reader) []MicroResult {
-	var out []MicroResult
+// parseBenchOutput reads `go test -bench -benchmem` output.
+func parseBenchOutput(r io.Reader) []microResult {
+	var out []microResult
 	pkg := ""
 	sc := bufio.NewScanner(r)
 	for sc.Scan() {
@@ -40,7 +40,7 @@ func ParseBenchOutput(r io.Reader) []MicroResult {
 		if err != nil {
 			continue
 		}
-		m := MicroResult{Pkg: pkg, Name: f[0], Iters: iters}
+		m := microResult{Pkg: pkg, Name: f[0], Iters: iters}
 		for i := 2; i+1 < len(f); i += 2 {
 			v, err := strconv.ParseFloat(f[i], 64)
 			if err != nil {
@@ -76,7 +76,7 @@ func runMicro(ctx context.Context, dir, benchtime string, w, log io.Writer) erro
 	if err := cmd.Run(); err != nil {
 		return fmt.Errorf("bench: go test -bench: %w: %s", err, out.String())
 	}
-	res := ParseBenchOutput(&out)
+	res := parseBenchOutput(&out)
 	if len(res) == 0 {
 		return fmt.Errorf("bench: no benchmark results in: %s", out.String())
 	}

@@ -17,7 +17,7 @@ ok  	github.com/ssh3-project/ssh3/wire	2.1s
 pkg: github.com/ssh3-project/ssh3/frame
 BenchmarkHeader-2 	 5	 100 ns/op
 `
-	got := ParseBenchOutput(strings.NewReader(out))
+	got := parseBenchOutput(strings.NewReader(out))
 	if len(got) != 3 {
 		t.Fatalf("parsed %d results, want 3: %+v", len(got), got)
 	}

@@ -45,9 +45,9 @@ func Loopback() *Net {
 	return &Net{Method: MethodLoopback, ClientHost: "127.0.0.1", BindHost: "127.0.0.1"}
 }
 
-// NewNet creates the two namespaces and the relay. Why it could not is the
+// newNet creates the two namespaces and the relay. Why it could not is the
 // error; callers fall back to Loopback. Close removes everything.
-func NewNet() (n *Net, err error) {
+func newNet() (n *Net, err error) {
 	if os.Geteuid() != 0 {
 		return nil, errors.New("bench: network namespaces need root")
 	}
@@ -83,7 +83,7 @@ func NewNet() (n *Net, err error) {
 			}
 		}
 	}
-	n.Relay = NewRelay(n.tuns[0], n.tuns[1], nil)
+	n.Relay = newRelay(n.tuns[0], n.tuns[1], nil)
 	return n, nil
 }
 
@@ -125,8 +125,8 @@ func (n *Net) SetRTT(rtt time.Duration) error {
 // StartClient starts cmd in the client's namespace.
 func (n *Net) StartClient(cmd *exec.Cmd) error { return startIn(n.names[0], cmd) }
 
-// StartServer starts cmd in the server's namespace.
-func (n *Net) StartServer(cmd *exec.Cmd) error { return startIn(n.names[1], cmd) }
+// startServer starts cmd in the server's namespace.
+func (n *Net) startServer(cmd *exec.Cmd) error { return startIn(n.names[1], cmd) }
 
 // startIn starts cmd from a thread that joined namespace ns, so the child
 // inherits it without `ip netns exec` adding a process to the timing. The

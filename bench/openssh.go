@@ -8,8 +8,8 @@ import (
 	"regexp"
 )
 
-// OpenSSHInstallHint is printed when ssh or sshd is missing.
-const OpenSSHInstallHint = "apt-get install -y openssh-client openssh-server"
+// openSSHInstallHint is printed when ssh or sshd is missing.
+const openSSHInstallHint = "apt-get install -y openssh-client openssh-server"
 
 // sshdConfig is the bench's own sshd configuration: its own host key,
 // authorized_keys and pid file in a temp dir; port and address come as -o.
@@ -56,10 +56,10 @@ func OpenSSH() *Impl {
 	}
 	_, errClient := exec.LookPath("ssh")
 	if _, err := os.Stat(sshd); err != nil || errClient != nil {
-		impl.Skip = "ssh or sshd not installed (" + OpenSSHInstallHint + ")"
+		impl.Skip = "ssh or sshd not installed (" + openSSHInstallHint + ")"
 	}
 	impl.Server = "'" + sshd + "'" + impl.Server[len("{sshd}"):]
-	// sshd -e prints "Server listening" at INFO, which StartServer waits for.
+	// sshd -e prints "Server listening" at INFO, which startServer waits for.
 	impl.Server += " -o LogLevel=INFO"
 	return impl
 }

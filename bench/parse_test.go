@@ -62,44 +62,44 @@ func TestSplitWords(t *testing.T) {
 		`'it"s'`:               {`it"s`},
 		``:                     nil,
 	} {
-		if got, err := SplitWords(in); err != nil || !slices.Equal(got, want) {
+		if got, err := splitWords(in); err != nil || !slices.Equal(got, want) {
 			t.Errorf("SplitWords(%q) = %q, %v; want %q", in, got, err, want)
 		}
 	}
-	if _, err := SplitWords(`a 'b`); err == nil {
+	if _, err := splitWords(`a 'b`); err == nil {
 		t.Error("unterminated quote accepted")
 	}
 }
 
 func TestExpand(t *testing.T) {
 	vars := map[string]string{"{host}": "198.18.0.2", "{port}": "40022", "{user}": "u", "{key}": "/k"}
-	got, err := Expand(`ssh -i {key} -p {port} {user}@{host} {cmd}`, vars, []string{"echo", "hi there"})
+	got, err := expand(`ssh -i {key} -p {port} {user}@{host} {cmd}`, vars, []string{"echo", "hi there"})
 	want := []string{"ssh", "-i", "/k", "-p", "40022", "u@198.18.0.2", "echo", "hi there"}
 	if err != nil || !slices.Equal(got, want) {
 		t.Errorf("Expand = %q, %v; want %q", got, err, want)
 	}
-	got, _ = Expand(`sh -c 'run {cmd}' {cmd}`, vars, []string{"a", "b"})
+	got, _ = expand(`sh -c 'run {cmd}' {cmd}`, vars, []string{"a", "b"})
 	if want := []string{"sh", "-c", "run a b", "a", "b"}; !slices.Equal(got, want) {
 		t.Errorf("Expand embedded {cmd} = %q, want %q", got, want)
 	}
-	got, _ = Expand(`client {user}@{host} {cmd}`, vars, nil)
+	got, _ = expand(`client {user}@{host} {cmd}`, vars, nil)
 	if want := []string{"client", "u@198.18.0.2"}; !slices.Equal(got, want) {
 		t.Errorf("Expand without a command = %q, want %q", got, want)
 	}
-	if _, err := Expand("  ", vars, nil); err == nil {
+	if _, err := expand("  ", vars, nil); err == nil {
 		t.Error("empty template accepted")
 	}
 }
 
 func TestSummarize(t *testing.T) {
-	s := Summarize([]time.Duration{5, 1, 3})
+	s := summarize([]time.Duration{5, 1, 3})
 	if s != (Summary{Median: 3, Min: 1, Max: 5}) {
 		t.Errorf("odd: %+v", s)
 	}
-	if s := Summarize([]time.Duration{4, 1, 2, 3}); s.Median != 2 {
+	if s := summarize([]time.Duration{4, 1, 2, 3}); s.Median != 2 {
 		t.Errorf("even median %v, want mean of the middle two", s.Median)
 	}
-	if s := Summarize(nil); s != (Summary{}) {
+	if s := summarize(nil); s != (Summary{}) {
 		t.Errorf("empty: %+v", s)
 	}
 	if inRTTs(150*time.Millisecond, 50*time.Millisecond) != 3 || inRTTs(time.Second, 0) != 0 {

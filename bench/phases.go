@@ -61,7 +61,7 @@ func (s *stampedLines) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// sshvMilestones are the `ssh -v` (OpenSSH 9.x) lines that mark a setup
+// milestonesFromSSHv are the `ssh -v` (OpenSSH 9.x) lines that mark a setup
 // step, in order, by prefix after "debug1: " if any.
 var sshvMilestones = []struct{ phase, prefix string }{
 	{"handshake", "Connection established"},                 // TCP
@@ -72,8 +72,8 @@ var sshvMilestones = []struct{ phase, prefix string }{
 	{"first output", "client_input_channel_req: channel 0"}, // exit-status (after output)
 }
 
-// SSHvMilestones picks the setup steps out of `ssh -v` stderr lines.
-func SSHvMilestones(lines []stampedLine) []Milestone {
+// milestonesFromSSHv picks the setup steps out of `ssh -v` stderr lines.
+func milestonesFromSSHv(lines []stampedLine) []Milestone {
 	var out []Milestone
 	next := 0
 	for _, l := range lines {
@@ -139,12 +139,12 @@ type qlogH3Frame struct {
 	} `json:"frame"`
 }
 
-// QlogMilestones reads a client's qlog and returns the setup steps, timed
+// qlogMilestones reads a client's qlog and returns the setup steps, timed
 // from t0: the QUIC handshake complete, the CONNECT request's first packet,
 // the first packet of the channel's stream (the first client bidirectional
 // stream after the CONNECT stream), the CONNECT's answer, and the first
 // bytes received on the channel's stream.
-func QlogMilestones(r io.Reader, t0 time.Time) ([]Milestone, error) {
+func qlogMilestones(r io.Reader, t0 time.Time) ([]Milestone, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 1<<20), 16<<20)
 	var ref time.Time
@@ -255,11 +255,11 @@ func tracedMilestones(trace, qdir string, stderr *stampedLines, t0 time.Time) ([
 			return nil, err
 		}
 		defer fh.Close()
-		return QlogMilestones(fh, t0)
+		return qlogMilestones(fh, t0)
 	case TraceSSHv:
 		stderr.mu.Lock()
 		defer stderr.mu.Unlock()
-		return SSHvMilestones(stderr.lines), nil
+		return milestonesFromSSHv(stderr.lines), nil
 	}
 	return nil, nil
 }

@@ -17,7 +17,7 @@ func TestQlogMilestones(t *testing.T) {
 {"time":100,"name":"transport:packet_received","data":{"frames":[{"frame_type":"stream","stream_id":4,"offset":0,"length":6}]}}
 {"time":101,"name":"http3:frame_parsed","data":{"stream_id":0,"frame":{"frame_type":"headers","headers":[{"name":":status","value":"200"}]}}}
 `
-	ms, err := QlogMilestones(strings.NewReader(qlog), ref.Add(-10*time.Millisecond))
+	ms, err := qlogMilestones(strings.NewReader(qlog), ref.Add(-10*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,7 +36,7 @@ func TestQlogMilestones(t *testing.T) {
 	if !strings.Contains(ms[4].What, "200") || !strings.Contains(ms[2].What, "stream 4") {
 		t.Errorf("descriptions: %+v", ms)
 	}
-	if _, err := QlogMilestones(strings.NewReader("{}\n"), ref); err == nil {
+	if _, err := qlogMilestones(strings.NewReader("{}\n"), ref); err == nil {
 		t.Error("a qlog without a reference time: want an error")
 	}
 }
@@ -55,7 +55,7 @@ func TestSSHvMilestonesFromStampedLines(t *testing.T) {
 	} {
 		_, _ = s.Write([]byte(l))
 	}
-	ms := SSHvMilestones(s.lines)
+	ms := milestonesFromSSHv(s.lines)
 	var phases []string
 	for _, m := range ms {
 		phases = append(phases, m.Phase)
@@ -83,7 +83,7 @@ func TestBreakdownMarkdownShowsPhases(t *testing.T) {
 
 func TestWriteThroughputMarkdown(t *testing.T) {
 	var b strings.Builder
-	WriteThroughputMarkdown(&b, "m", []ThroughputResult{
+	writeThroughputMarkdown(&b, "m", []throughputResult{
 		{Impl: "a", Direction: ForwardU, RTTms: 50, MBps: 9.9, LossPct: 0.5, ClientCPU: 1, ServerCPU: 2, BenchCPU: 3, CPUSource: "cgroup"},
 		{Impl: "openssh", Direction: ForwardU, RTTms: 0, Skipped: "n/a"},
 	})
@@ -112,7 +112,7 @@ func TestProcessesFit(t *testing.T) {
 }
 
 func TestThroughputPlotIsWellFormedSVG(t *testing.T) {
-	svg := ThroughputPlot("tun-relay: x", []ThroughputResult{
+	svg := throughputPlot("tun-relay: x", []throughputResult{
 		{Impl: "a<b>", Direction: Upload, RTTms: 0, MBps: 40},
 		{Impl: "openssh", Direction: Upload, RTTms: 0, MBps: 80},
 		{Impl: "openssh", Direction: ForwardU, RTTms: 50, Skipped: "n/a"},

@@ -6,8 +6,8 @@ import (
 	"time"
 )
 
-// WriteSetupMarkdown writes the setup table and the flight breakdowns.
-func WriteSetupMarkdown(w io.Writer, rep Report, bds []Breakdown) {
+// writeSetupMarkdown writes the setup table and the flight breakdowns.
+func writeSetupMarkdown(w io.Writer, rep Report, bds []Breakdown) {
 	fmt.Fprintf(w, "### Session setup (remote `echo`, fresh connection each run)\n\nMethod: %s\n\n", rep.Method)
 	fmt.Fprintln(w, "| impl | RTT ms | n | exit median ms | min | max | exit in RTTs | added RTTs | first byte median ms | first byte in RTTs |")
 	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|")

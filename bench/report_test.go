@@ -12,7 +12,7 @@ import (
 )
 
 func TestReportJSONShape(t *testing.T) {
-	rep := Report{Method: MethodTUN, Results: []SetupResult{
+	rep := Report{Method: MethodTUN, Results: []setupResult{
 		{Impl: "ssh3/ssh3-alpha", RTTms: 50, N: 10, MedianMs: 160.5, MinMs: 150, MaxMs: 170, RTTs: 3.21, FirstByteMedianMs: 155},
 		{Impl: "openssh", RTTms: 50, Skipped: "not installed"},
 	}}
@@ -79,13 +79,13 @@ func checkXML(t *testing.T, svg []byte) {
 }
 
 func TestSetupPlotIsWellFormedSVG(t *testing.T) {
-	rep := Report{Method: "m", Results: []SetupResult{
+	rep := Report{Method: "m", Results: []setupResult{
 		{Impl: `a<b>&"c"`, RTTms: 0, N: 1, MedianMs: 5, FirstByteMedianMs: 4},
 		{Impl: `a<b>&"c"`, RTTms: 50, N: 1, MedianMs: 160, FirstByteMedianMs: 150},
 		{Impl: "openssh", RTTms: 50, N: 1, MedianMs: 1200, FirstByteMedianMs: 1190},
 		{Impl: "skipped", RTTms: 50, Skipped: "x"},
 	}}
-	svg := SetupPlot(rep)
+	svg := setupPlot(rep)
 	checkXML(t, svg)
 	if !bytes.Contains(svg, []byte("a&lt;b&gt;&amp;")) {
 		t.Error("implementation name not escaped")
@@ -109,7 +109,7 @@ func TestWriteSetupMarkdownShowsOneRTTsBreakdowns(t *testing.T) {
 	bd := func(rtt time.Duration) Breakdown {
 		return Breakdown{Impl: "x", RTT: rtt, Flights: []Flight{{Dir: ClientToServer, Start: rtt / 2, Packets: 1, Bytes: 60, Kinds: []string{"TCP SYN×1"}}}}
 	}
-	WriteSetupMarkdown(&b, Report{Method: "m", Results: []SetupResult{{Impl: "x", RTTms: 50, N: 1}}},
+	writeSetupMarkdown(&b, Report{Method: "m", Results: []setupResult{{Impl: "x", RTTms: 50, N: 1}}},
 		[]Breakdown{bd(10 * time.Millisecond), bd(50 * time.Millisecond), bd(100 * time.Millisecond)})
 	out := b.String()
 	if strings.Count(out, "x at ") != 1 || !strings.Contains(out, "x at 50ms RTT") {

@@ -27,10 +27,10 @@ type Config struct {
 	Strict bool
 }
 
-// OpenNet makes the namespaces, or falls back to loopback and says why.
-func OpenNet(cfg Config) *Net {
+// openNet makes the namespaces, or falls back to loopback and says why.
+func openNet(cfg Config) *Net {
 	if !cfg.NoNetns {
-		n, err := NewNet()
+		n, err := newNet()
 		if err == nil {
 			fmt.Fprintf(cfg.Log, "method: %s\n", n.Method)
 			return n
@@ -44,7 +44,7 @@ func OpenNet(cfg Config) *Net {
 
 // Setup runs the setup measurement and writes its tables, JSON and plot.
 func Setup(ctx context.Context, h *Host, cfg Config, w io.Writer) error {
-	n := OpenNet(cfg)
+	n := openNet(cfg)
 	defer n.Close()
 	rtts := cfg.RTTs
 	if n.Relay == nil {
@@ -53,21 +53,21 @@ func Setup(ctx context.Context, h *Host, cfg Config, w io.Writer) error {
 			fmt.Fprintln(cfg.Log, "setup: loopback: measuring RTT 0 only")
 		}
 	}
-	rep, bds, err := RunSetup(ctx, n, h, SetupConfig{RTTs: rtts, N: cfg.N, Impls: cfg.Impls, Log: cfg.Log})
+	rep, bds, err := runSetup(ctx, n, h, setupConfig{RTTs: rtts, N: cfg.N, Impls: cfg.Impls, Log: cfg.Log})
 	if err != nil {
 		return err
 	}
 	if d := dropped(n); d > 0 {
 		fmt.Fprintf(cfg.Log, "setup: the relay dropped %d packets (queue full)\n", d)
 	}
-	WriteSetupMarkdown(w, rep, bds)
+	writeSetupMarkdown(w, rep, bds)
 	if cfg.JSON != "" {
 		if err := writeJSON(cfg.JSON, rep); err != nil {
 			return err
 		}
 	}
 	if cfg.Plot != "" {
-		if err := os.WriteFile(cfg.Plot, SetupPlot(rep), 0o644); err != nil {
+		if err := os.WriteFile(cfg.Plot, setupPlot(rep), 0o644); err != nil {
 			return err
 		}
 	}
@@ -99,5 +99,5 @@ func RedrawPlot(jsonFile, svgFile string) error {
 	if err := json.Unmarshal(b, &rep); err != nil {
 		return fmt.Errorf("bench: %s: %w", jsonFile, err)
 	}
-	return os.WriteFile(svgFile, SetupPlot(rep), 0o644)
+	return os.WriteFile(svgFile, setupPlot(rep), 0o644)
 }

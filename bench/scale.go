@@ -81,7 +81,7 @@ func Scale(ctx context.Context, h *Host, cfg Config, w io.Writer) error {
 			res = append(res, r)
 		}
 	}
-	WriteScaleMarkdown(w, res)
+	writeScaleMarkdown(w, res)
 	if cfg.JSON != "" {
 		return writeJSON(cfg.JSON, res)
 	}
@@ -211,7 +211,7 @@ func scaleResult(impl string, count, up int, el time.Duration, before, after mem
 }
 
 func scaleSSH3(ctx context.Context, n *Net, h *Host, impl *Impl, count int) (ScaleResult, error) {
-	srv, err := StartServer(ctx, n, h, impl, 0)
+	srv, err := startServer(ctx, n, h, impl, 0)
 	if err != nil {
 		return ScaleResult{}, err
 	}
@@ -282,12 +282,12 @@ func scaleSSH3(ctx context.Context, n *Net, h *Host, impl *Impl, count int) (Sca
 // scaleProcesses keeps count idle client processes (IdleClient template,
 // which prints a line once connected) against one server.
 func scaleProcesses(ctx context.Context, n *Net, h *Host, impl *Impl, count int) (ScaleResult, error) {
-	srv, err := StartServer(ctx, n, h, impl, 0)
+	srv, err := startServer(ctx, n, h, impl, 0)
 	if err != nil {
 		return ScaleResult{}, err
 	}
 	defer srv.Stop()
-	argv, err := Expand(impl.IdleClient, srv.vars(h, srv.Host), nil)
+	argv, err := expand(impl.IdleClient, srv.vars(h, srv.Host), nil)
 	if err != nil {
 		return ScaleResult{}, err
 	}
@@ -375,8 +375,8 @@ func treePSS(pid int) (int64, error) {
 	return total, nil
 }
 
-// WriteScaleMarkdown writes the scale table.
-func WriteScaleMarkdown(w io.Writer, res []ScaleResult) {
+// writeScaleMarkdown writes the scale table.
+func writeScaleMarkdown(w io.Writer, res []ScaleResult) {
 	fmt.Fprintln(w, "### Idle conversations on one server (loopback)")
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "| impl | conversations | established | handshakes/s | server RSS delta MB | server RSS KB each | server PSS KB each | client PSS KB each | note |")

@@ -8,9 +8,9 @@ import (
 	"time"
 )
 
-// SetupResult is one row of the setup measurement; the first six fields
+// setupResult is one row of the setup measurement; the first six fields
 // are the shape runs are compared by.
-type SetupResult struct {
+type setupResult struct {
 	Impl     string  `json:"impl"`
 	RTTms    float64 `json:"rtt_ms"`
 	N        int     `json:"n"`
@@ -31,12 +31,12 @@ type SetupResult struct {
 	Skipped   string  `json:"skipped,omitempty"`
 	// Phases are the traced run's milestones (see Breakdown), and
 	// Flights how many flights the relay saw in it.
-	Phases  []PhaseJSON `json:"phases,omitempty"`
+	Phases  []phaseJSON `json:"phases,omitempty"`
 	Flights int         `json:"flights,omitempty"`
 }
 
-// PhaseJSON is a Milestone in the JSON report.
-type PhaseJSON struct {
+// phaseJSON is a Milestone in the JSON report.
+type phaseJSON struct {
 	Phase string  `json:"phase"`
 	Event string  `json:"event"`
 	Ms    float64 `json:"ms"`
@@ -46,11 +46,11 @@ type PhaseJSON struct {
 // Report is the JSON document of a setup run.
 type Report struct {
 	Method  string        `json:"method"`
-	Results []SetupResult `json:"results"`
+	Results []setupResult `json:"results"`
 }
 
-// SetupConfig says what to measure.
-type SetupConfig struct {
+// setupConfig says what to measure.
+type setupConfig struct {
 	RTTs  []time.Duration
 	N     int
 	Impls []*Impl
@@ -63,18 +63,18 @@ type SetupConfig struct {
 // where every port is free.
 const basePort = 40022
 
-// RunSetup measures wall time from the client's start to the first byte of
+// runSetup measures wall time from the client's start to the first byte of
 // a remote `echo` and to its exit, a fresh connection each run, for every
 // implementation at every RTT. It returns the rows and one flight
 // breakdown per implementation and RTT (of the last run).
-func RunSetup(ctx context.Context, n *Net, h *Host, cfg SetupConfig) (Report, []Breakdown, error) {
+func runSetup(ctx context.Context, n *Net, h *Host, cfg setupConfig) (Report, []Breakdown, error) {
 	rep := Report{Method: n.Method}
 	var bds []Breakdown
 	for i, impl := range cfg.Impls {
 		if impl.Skip != "" {
 			fmt.Fprintf(cfg.Log, "setup: skipping %s: %s\n", impl.Name, impl.Skip)
 			for _, rtt := range cfg.RTTs {
-				rep.Results = append(rep.Results, SetupResult{Impl: impl.Name, RTTms: ms(rtt), Skipped: impl.Skip})
+				rep.Results = append(rep.Results, setupResult{Impl: impl.Name, RTTms: ms(rtt), Skipped: impl.Skip})
 			}
 			continue
 		}
@@ -83,11 +83,11 @@ func RunSetup(ctx context.Context, n *Net, h *Host, cfg SetupConfig) (Report, []
 			port = basePort + i
 		}
 		_ = n.SetRTT(0)
-		srv, err := StartServer(ctx, n, h, impl, port)
+		srv, err := startServer(ctx, n, h, impl, port)
 		if err != nil {
 			return rep, nil, err
 		}
-		var base *SetupResult
+		var base *setupResult
 		for _, rtt := range cfg.RTTs {
 			res, bd, err := setupOne(ctx, n, h, srv, rtt, cfg)
 			if err != nil {
@@ -103,7 +103,7 @@ func RunSetup(ctx context.Context, n *Net, h *Host, cfg SetupConfig) (Report, []
 				bds = append(bds, *bd)
 				res.Flights = len(bd.Flights)
 				for _, m := range bd.Milestones {
-					res.Phases = append(res.Phases, PhaseJSON{Phase: m.Phase, Event: m.What, Ms: ms(m.At), RTTs: inRTTs(m.At, rtt)})
+					res.Phases = append(res.Phases, phaseJSON{Phase: m.Phase, Event: m.What, Ms: ms(m.At), RTTs: inRTTs(m.At, rtt)})
 				}
 			}
 			rep.Results = append(rep.Results, res)
@@ -115,9 +115,9 @@ func RunSetup(ctx context.Context, n *Net, h *Host, cfg SetupConfig) (Report, []
 	return rep, bds, nil
 }
 
-func setupOne(ctx context.Context, n *Net, h *Host, srv *Server, rtt time.Duration, cfg SetupConfig) (SetupResult, *Breakdown, error) {
+func setupOne(ctx context.Context, n *Net, h *Host, srv *Server, rtt time.Duration, cfg setupConfig) (setupResult, *Breakdown, error) {
 	if err := n.SetRTT(rtt); err != nil {
-		return SetupResult{}, nil, err
+		return setupResult{}, nil, err
 	}
 	limit := cfg.Limit
 	if limit == 0 {
@@ -127,14 +127,14 @@ func setupOne(ctx context.Context, n *Net, h *Host, srv *Server, rtt time.Durati
 	const echoOut = "ssh3-bench\n"
 	// One unmeasured run warms caches (binaries, known_hosts, the server).
 	if r, err := RunClient(ctx, n, h, srv, cmd, nil, limit); err != nil || r.Bytes != int64(len(echoOut)) {
-		return SetupResult{}, nil, fmt.Errorf("bench: %s: warm-up run: %d bytes out, err %v\nserver log:\n%s", srv.Impl.Name, r.Bytes, err, srv.Logs())
+		return setupResult{}, nil, fmt.Errorf("bench: %s: warm-up run: %d bytes out, err %v\nserver log:\n%s", srv.Impl.Name, r.Bytes, err, srv.Logs())
 	}
 	var exits, firsts []time.Duration
 	failed := 0
 	for k := 0; k < cfg.N; k++ {
 		r, err := RunClient(ctx, n, h, srv, cmd, nil, limit)
 		if ctx.Err() != nil {
-			return SetupResult{}, nil, ctx.Err()
+			return setupResult{}, nil, ctx.Err()
 		}
 		if err == nil && r.Bytes != int64(len(echoOut)) {
 			err = fmt.Errorf("bench: %d bytes out, want %d", r.Bytes, len(echoOut))
@@ -151,8 +151,8 @@ func setupOne(ctx context.Context, n *Net, h *Host, srv *Server, rtt time.Durati
 	if err != nil {
 		fmt.Fprintf(cfg.Log, "setup: %s: traced run for the breakdown: %v\n", srv.Impl.Name, err)
 	}
-	e, f := Summarize(exits), Summarize(firsts)
-	return SetupResult{
+	e, f := summarize(exits), summarize(firsts)
+	return setupResult{
 		Impl: srv.Impl.Name, RTTms: ms(rtt), N: len(exits),
 		MedianMs: ms(e.Median), MinMs: ms(e.Min), MaxMs: ms(e.Max), RTTs: inRTTs(e.Median, rtt),
 		FirstByteMedianMs: ms(f.Median), FirstByteMinMs: ms(f.Min), FirstByteMaxMs: ms(f.Max),
@@ -183,7 +183,7 @@ func tracedRun(ctx context.Context, n *Net, h *Host, srv *Server, cmd []string, 
 		n.Relay.StartCapture()
 	}
 	r, err := runClientOpts(ctx, n, h, srv, cmd, nil, nil, limit, tr)
-	var recs []PacketRecord
+	var recs []packetRecord
 	if n.Relay != nil {
 		recs = n.Relay.StopCapture()
 	}
@@ -193,7 +193,7 @@ func tracedRun(ctx context.Context, n *Net, h *Host, srv *Server, cmd []string, 
 	sortRecords(recs)
 	bd := &Breakdown{Impl: srv.Impl.Name, RTT: rtt, FirstByte: r.FirstByte, Exit: r.Exit, Trace: srv.Impl.Trace}
 	if n.Relay != nil {
-		bd.Flights = Flights(OneConnection(recs, r.Start), r.Start, flightGap(rtt))
+		bd.Flights = Flights(oneConnection(recs, r.Start), r.Start, flightGap(rtt))
 	}
 	ms, err := tracedMilestones(srv.Impl.Trace, qdir, tr.lines, r.Start)
 	bd.Milestones = append(ms, Milestone{Phase: "first output", What: "first byte on the client's stdout", At: r.FirstByte},

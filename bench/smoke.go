@@ -22,7 +22,7 @@ func Smoke(ctx context.Context, h *Host, cfg Config, w, log io.Writer) error {
 			}
 		}
 		if !cfg.NoNetns {
-			n, err := NewNet()
+			n, err := newNet()
 			if err != nil {
 				return fmt.Errorf("smoke -strict: the namespace relay is unavailable: %w", err)
 			}

@@ -10,9 +10,9 @@ type Summary struct {
 	Median, Min, Max time.Duration
 }
 
-// Summarize summarises samples; the median of an even count is the mean
+// summarize summarises samples; the median of an even count is the mean
 // of the middle two. Zero for no samples.
-func Summarize(samples []time.Duration) Summary {
+func summarize(samples []time.Duration) Summary {
 	if len(samples) == 0 {
 		return Summary{}
 	}

@@ -25,14 +25,14 @@ type Plot struct {
 
 var palette = []string{"#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf"}
 
-// SetupPlot draws median time to exit (solid) and to the first byte
+// setupPlot draws median time to exit (solid) and to the first byte
 // (dashed) against RTT, one colour per implementation.
-func SetupPlot(rep Report) []byte {
+func setupPlot(rep Report) []byte {
 	p := Plot{Title: "Session setup: ssh3-bench setup (median of n runs, fresh connection)",
 		XLabel: "emulated RTT (ms)", YLabel: "ms from client start",
 		Subtitle: "solid: to the client's exit; dashed: to the first byte of output; method: " + strings.SplitN(rep.Method, ":", 2)[0]}
 	var order []string
-	byImpl := map[string][]SetupResult{}
+	byImpl := map[string][]setupResult{}
 	for _, r := range rep.Results {
 		if r.Skipped != "" || r.N == 0 {
 			continue
@@ -202,9 +202,9 @@ func (p Bars) SVG() []byte {
 	return b.Bytes()
 }
 
-// ThroughputPlot draws MB/s per direction and RTT, one bar per
+// throughputPlot draws MB/s per direction and RTT, one bar per
 // implementation; skipped rows have no bar.
-func ThroughputPlot(method string, res []ThroughputResult) []byte {
+func throughputPlot(method string, res []throughputResult) []byte {
 	p := Bars{Title: "Throughput: ssh3-bench throughput (median MB/s, 10^6 bytes/s)", XLabel: "MB/s",
 		Subtitle: "UDP: best paced load delivered with ≤ 5% loss; method: " + strings.SplitN(method, ":", 2)[0]}
 	gi, si := map[string]int{}, map[string]int{}
@@ -236,7 +236,7 @@ func ThroughputPlot(method string, res []ThroughputResult) []byte {
 }
 
 // barGroup is a throughput row's group label: a short direction and RTT.
-func barGroup(r ThroughputResult) string {
+func barGroup(r throughputResult) string {
 	short := map[string]string{Upload: "upload (stdin → cat)", Download: "download (head → stdout)",
 		ForwardL: "-L TCP forwarding", ForwardU: "UDP forwarding"}[r.Direction]
 	if short == "" {

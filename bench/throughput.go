@@ -14,8 +14,8 @@ import (
 	"time"
 )
 
-// ThroughputResult is one implementation, direction and RTT.
-type ThroughputResult struct {
+// throughputResult is one implementation, direction and RTT.
+type throughputResult struct {
 	Impl      string  `json:"impl"`
 	Direction string  `json:"direction"`
 	RTTms     float64 `json:"rtt_ms"`
@@ -56,7 +56,7 @@ var ThroughputRTTs = []time.Duration{0, 50 * time.Millisecond}
 func Throughput(ctx context.Context, h *Host, cfg Config, w io.Writer) error {
 	n := Loopback()
 	if !cfg.NoNetns {
-		n = OpenNet(cfg)
+		n = openNet(cfg)
 	} else {
 		fmt.Fprintf(cfg.Log, "method: %s\n", n.Method)
 	}
@@ -67,11 +67,11 @@ func Throughput(ctx context.Context, h *Host, cfg Config, w io.Writer) error {
 	}
 	fmt.Fprintf(cfg.Log, "throughput: %d bytes each way, RTTs %v\n", cfg.Size, rtts)
 	runs := min(cfg.N, 3)
-	var res []ThroughputResult
+	var res []throughputResult
 	for i, impl := range cfg.Impls {
 		if impl.Skip != "" {
 			fmt.Fprintf(cfg.Log, "throughput: skipping %s: %s\n", impl.Name, impl.Skip)
-			res = append(res, ThroughputResult{Impl: impl.Name, Skipped: impl.Skip})
+			res = append(res, throughputResult{Impl: impl.Name, Skipped: impl.Skip})
 			continue
 		}
 		port := 0
@@ -79,7 +79,7 @@ func Throughput(ctx context.Context, h *Host, cfg Config, w io.Writer) error {
 			port = basePort + i
 		}
 		_ = n.SetRTT(0)
-		srv, err := StartServer(ctx, n, h, impl, port)
+		srv, err := startServer(ctx, n, h, impl, port)
 		if err != nil {
 			return err
 		}
@@ -115,25 +115,25 @@ func Throughput(ctx context.Context, h *Host, cfg Config, w io.Writer) error {
 	if d := dropped(n); d > 0 {
 		fmt.Fprintf(cfg.Log, "throughput: the relay dropped %d packets (queue full)\n", d)
 	}
-	WriteThroughputMarkdown(w, n.Method, res)
+	writeThroughputMarkdown(w, n.Method, res)
 	if cfg.JSON != "" {
-		if err := writeJSON(cfg.JSON, ThroughputReport{Method: n.Method, Results: res}); err != nil {
+		if err := writeJSON(cfg.JSON, throughputReport{Method: n.Method, Results: res}); err != nil {
 			return err
 		}
 	}
 	if cfg.Plot != "" {
-		return os.WriteFile(cfg.Plot, ThroughputPlot(n.Method, res), 0o644)
+		return os.WriteFile(cfg.Plot, throughputPlot(n.Method, res), 0o644)
 	}
 	return nil
 }
 
-// ThroughputReport is the JSON document of a throughput run.
-type ThroughputReport struct {
+// throughputReport is the JSON document of a throughput run.
+type throughputReport struct {
 	Method  string             `json:"method"`
-	Results []ThroughputResult `json:"results"`
+	Results []throughputResult `json:"results"`
 }
 
-func logThroughput(log io.Writer, r ThroughputResult) {
+func logThroughput(log io.Writer, r throughputResult) {
 	if r.Skipped != "" {
 		fmt.Fprintf(log, "throughput: %-16s rtt %3.0f ms %-36s skipped: %s\n", r.Impl, r.RTTms, r.Direction, r.Skipped)
 		return
@@ -155,7 +155,7 @@ func selfCPU() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-func throughputOne(ctx context.Context, n *Net, h *Host, srv *Server, cpu *serverCPU, dir string, size int64, runs int) (ThroughputResult, error) {
+func throughputOne(ctx context.Context, n *Net, h *Host, srv *Server, cpu *serverCPU, dir string, size int64, runs int) (throughputResult, error) {
 	cmd := []string{"cat", ">/dev/null"}
 	if dir == Download {
 		cmd = []string{"head", "-c", strconv.FormatInt(size, 10), "/dev/zero"}
@@ -167,30 +167,30 @@ func throughputOne(ctx context.Context, n *Net, h *Host, srv *Server, cpu *serve
 	// the client's CPU time.
 	src, err := sparseFile(h.Dir, size)
 	if err != nil {
-		return ThroughputResult{}, err
+		return throughputResult{}, err
 	}
 	defer src.Close()
 	null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
 	if err != nil {
-		return ThroughputResult{}, err
+		return throughputResult{}, err
 	}
 	defer null.Close()
 	for k := 0; k < runs; k++ {
 		var stdin io.Reader
 		if dir == Upload {
 			if _, err := src.Seek(0, io.SeekStart); err != nil {
-				return ThroughputResult{}, err
+				return throughputResult{}, err
 			}
 			stdin = src
 		}
 		before, err := cpu.now()
 		if err != nil {
-			return ThroughputResult{}, err
+			return throughputResult{}, err
 		}
 		b0 := selfCPU()
 		r, err := runClient(ctx, n, h, srv, cmd, stdin, null, 10*time.Minute)
 		if err != nil {
-			return ThroughputResult{}, err
+			return throughputResult{}, err
 		}
 		bcpu += selfCPU() - b0
 		waitNoChildren(srv.Cmd.Process.Pid, 5*time.Second)
@@ -199,9 +199,9 @@ func throughputOne(ctx context.Context, n *Net, h *Host, srv *Server, cpu *serve
 		ccpu += r.CPU
 		scpu += after - before
 	}
-	med := Summarize(rates).Median
+	med := summarize(rates).Median
 	gb := float64(size) * float64(runs) / 1e9
-	return ThroughputResult{Impl: srv.Impl.Name, Direction: dir, Bytes: size, Runs: runs, CPUSource: cpu.source(),
+	return throughputResult{Impl: srv.Impl.Name, Direction: dir, Bytes: size, Runs: runs, CPUSource: cpu.source(),
 		MBps:      round2(float64(size) / 1e6 / med.Seconds()),
 		ClientCPU: round2(ccpu.Seconds() / gb), ServerCPU: round2(scpu.Seconds() / gb), BenchCPU: round2(bcpu.Seconds() / gb)}, nil
 }
@@ -220,7 +220,7 @@ func startFwdClient(ctx context.Context, n *Net, h *Host, srv *Server, tmpl stri
 	vars["{target}"] = target
 	_, tport, _ := net.SplitHostPort(target)
 	vars["{tport}"] = tport
-	argv, err := Expand(tmpl, vars, nil)
+	argv, err := expand(tmpl, vars, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -250,9 +250,9 @@ func (f *fwdClient) gone(what string) string {
 // a local port to a sink the bench runs in the server's namespace (so
 // every byte crosses the relay once); skipped when the client does not
 // open the port.
-func forwardOne(ctx context.Context, n *Net, h *Host, srv *Server, cpu *serverCPU, size int64) ThroughputResult {
-	res := ThroughputResult{Impl: srv.Impl.Name, Direction: ForwardL, Bytes: size, Runs: 1, CPUSource: cpu.source()}
-	skip := func(why string) ThroughputResult {
+func forwardOne(ctx context.Context, n *Net, h *Host, srv *Server, cpu *serverCPU, size int64) throughputResult {
+	res := throughputResult{Impl: srv.Impl.Name, Direction: ForwardL, Bytes: size, Runs: 1, CPUSource: cpu.source()}
+	skip := func(why string) throughputResult {
 		res.Skipped = why
 		return res
 	}
@@ -337,9 +337,9 @@ const udpStep = time.Second
 // client's namespace, and a sink in the server's namespace counts what
 // arrives. MB/s is the best delivered rate of a step that lost at most
 // udpLossOK (else the lowest step's, with its loss); CPU is over every step.
-func forwardUDP(ctx context.Context, n *Net, h *Host, srv *Server, cpu *serverCPU, size int64, rtt time.Duration, log io.Writer) ThroughputResult {
-	res := ThroughputResult{Impl: srv.Impl.Name, Direction: ForwardU, Runs: 1, CPUSource: cpu.source()}
-	skip := func(why string) ThroughputResult {
+func forwardUDP(ctx context.Context, n *Net, h *Host, srv *Server, cpu *serverCPU, size int64, rtt time.Duration, log io.Writer) throughputResult {
+	res := throughputResult{Impl: srv.Impl.Name, Direction: ForwardU, Runs: 1, CPUSource: cpu.source()}
+	skip := func(why string) throughputResult {
 		res.Skipped = why
 		return res
 	}
@@ -481,8 +481,8 @@ func dialRetry(n *Net, addr string, limit time.Duration, gone <-chan struct{}) n
 	return nil
 }
 
-// WriteThroughputMarkdown writes the throughput table.
-func WriteThroughputMarkdown(w io.Writer, method string, res []ThroughputResult) {
+// writeThroughputMarkdown writes the throughput table.
+func writeThroughputMarkdown(w io.Writer, method string, res []throughputResult) {
 	fmt.Fprintln(w, "### Throughput (CPU is user+system of the client process and of the server with everything it started, per GB moved; bench = the relay and the bench's own source and sink)")
 	fmt.Fprintf(w, "\nMethod: %s\n\n", method)
 	fmt.Fprintln(w, "| impl | RTT ms | direction | MB/s (median) | client CPU s/GB | server CPU s/GB | total CPU s/GB | bench CPU s/GB | server CPU from |")
