@@ -39,8 +39,33 @@ type world struct {
 	bigFile  string // 5 MB of random bytes, readable by the account
 	bigSum   string // its sha256
 
-	servers map[string]*server // by implementation name
-	tmp     string
+	servers     map[string]*server // by implementation name
+	agentCmd    *exec.Cmd
+	agentExited chan struct{}
+	tmp         string
+}
+
+// TestMain ends the world after the tests: its servers and agent are
+// children of this binary, and would outlive it.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if theWorld != nil {
+		theWorld.close()
+	}
+	os.Exit(code)
+}
+
+// close stops the servers and the agent and removes the world's files.
+func (w *world) close() {
+	for _, s := range w.servers {
+		_ = s.cmd.Process.Kill()
+		<-s.exited
+	}
+	if w.agentCmd != nil {
+		_ = w.agentCmd.Process.Kill()
+		<-w.agentExited
+	}
+	_ = os.RemoveAll(w.tmp)
 }
 
 // impl is one implementation's pair of binaries.
@@ -52,10 +77,11 @@ type impl struct {
 
 // server is one running ssh3-server.
 type server struct {
-	impl impl
-	port int
-	cmd  *exec.Cmd
-	log  *lockedBuffer
+	impl   impl
+	port   int
+	cmd    *exec.Cmd
+	log    *lockedBuffer
+	exited chan struct{} // closed once the process has been waited for
 }
 
 var (
@@ -229,10 +255,12 @@ func (w *world) startAgent() error {
 	}
 	w.agent = filepath.Join(dir, "sock")
 	agent := w.asUser(exec.Command("ssh-agent", "-D", "-a", w.agent))
+	agent.SysProcAttr.Pdeathsig = syscall.SIGKILL // also if this binary is killed
 	if err := agent.Start(); err != nil {
 		return err
 	}
-	go func() { _ = agent.Wait() }() // the agent lives as long as the test binary
+	w.agentCmd, w.agentExited = agent, make(chan struct{})
+	go func() { _ = agent.Wait(); close(w.agentExited) }() // close waits for it
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		add := w.asUser(exec.Command("ssh-add", w.key))
@@ -267,7 +295,8 @@ func (w *world) startServer(im impl) (*server, error) {
 	}
 	cmd := exec.Command(im.server, args...)
 	cmd.Dir = dir
-	s := &server{impl: im, port: port, cmd: cmd, log: &lockedBuffer{}}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // also if this binary is killed
+	s := &server{impl: im, port: port, cmd: cmd, log: &lockedBuffer{}, exited: make(chan struct{})}
 	pr, pw := io.Pipe()
 	cmd.Stdout, cmd.Stderr = pw, pw
 	if err := cmd.Start(); err != nil {
@@ -285,7 +314,7 @@ func (w *world) startServer(im impl) (*server, error) {
 			}
 		}
 	}()
-	go func() { _ = cmd.Wait(); _ = pw.Close() }()
+	go func() { _ = cmd.Wait(); _ = pw.Close(); close(s.exited) }()
 	select {
 	case <-ready:
 		return s, nil
@@ -306,7 +335,12 @@ func (s *server) losses() int { return strings.Count(s.log.String(), outputLossM
 
 // alive reports whether the server process still runs.
 func (s *server) alive() bool {
-	return s.cmd.ProcessState == nil && s.cmd.Process.Signal(syscall.Signal(0)) == nil
+	select {
+	case <-s.exited:
+		return false
+	default:
+		return s.cmd.Process.Signal(syscall.Signal(0)) == nil
+	}
 }
 
 // asUser makes cmd run as the account, with its home, in its own process
