@@ -35,6 +35,20 @@ type clientRun struct {
 	startErr error
 }
 
+// setExit records how the run ended from its Wait error: -1 when ctx ended
+// it (the time limit), the exit code, or a failure to start.
+func (r *clientRun) setExit(ctx context.Context, err error) {
+	var ee *exec.ExitError
+	switch {
+	case ctx.Err() != nil:
+		r.exit = -1
+	case errors.As(err, &ee):
+		r.exit = ee.ExitCode()
+	case err != nil:
+		r.startErr = err
+	}
+}
+
 func (r *clientRun) ended() string {
 	s := fmt.Sprintf("exit %d after %s", r.exit, r.took.Round(10*time.Millisecond))
 	if r.exit == -1 {
@@ -128,15 +142,7 @@ func runProcess(ctx context.Context, args []string, home string, env []string, s
 	start := time.Now()
 	err := cmd.Run()
 	r := &clientRun{stdout: stdout.String(), stderr: stderr.String(), took: time.Since(start)}
-	var ee *exec.ExitError
-	switch {
-	case cctx.Err() != nil:
-		r.exit = -1
-	case errors.As(err, &ee):
-		r.exit = ee.ExitCode()
-	case err != nil:
-		r.startErr = err
-	}
+	r.setExit(cctx, err)
 	_ = killGroup(cmd)
 	return r
 }

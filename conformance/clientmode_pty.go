@@ -3,7 +3,6 @@ package conformance
 import (
 	"bytes"
 	"context"
-	"errors"
 	"io"
 	"os"
 	"os/exec"
@@ -55,15 +54,7 @@ func runPTY(ctx context.Context, args []string, home string, env []string, passw
 	_ = master.SetReadDeadline(time.Now()) // the terminal stays open while a child holds it
 	<-copied
 	r := &clientRun{stdout: out.String(), took: time.Since(start)}
-	var ee *exec.ExitError
-	switch {
-	case cctx.Err() != nil:
-		r.exit = -1
-	case errors.As(err, &ee):
-		r.exit = ee.ExitCode()
-	case err != nil:
-		r.startErr = err
-	}
+	r.setExit(cctx, err)
 	return r
 }
 
