@@ -61,13 +61,7 @@ func (f *loginFake) serve(qc *quic.Conn) {
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
-		for {
-			st, err := qc.AcceptUniStream(ctx)
-			if err != nil {
-				return
-			}
-			go func() { _, _ = io.Copy(io.Discard, st) }()
-		}
+		drainUniStreams(qc)
 	}()
 	go func() {
 		defer wg.Done()

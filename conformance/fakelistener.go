@@ -3,6 +3,7 @@ package conformance
 import (
 	"context"
 	"crypto/tls"
+	"io"
 	"net"
 	"sync"
 	"time"
@@ -95,6 +96,18 @@ func (l *fakeListener) Close() {
 // defaultFakeSettings are the SETTINGS of a server that serves SSH3:
 // a field section limit, extended CONNECT and HTTP datagrams.
 var defaultFakeSettings = []Setting{{settingMaxFieldSection, 1 << 16}, {settingConnectProtocol, 1}, {settingH3Datagram, 1}}
+
+// drainUniStreams reads and drops every unidirectional stream the peer
+// opens (its control and QPACK streams) until the connection ends.
+func drainUniStreams(qc *quic.Conn) {
+	for {
+		st, err := qc.AcceptUniStream(qc.Context())
+		if err != nil {
+			return
+		}
+		go func() { _, _ = io.Copy(io.Discard, st) }()
+	}
+}
 
 // sendSettings opens the control stream and sends SETTINGS s on it.
 func sendSettings(qc *quic.Conn, s []Setting) {

@@ -64,15 +64,7 @@ func (h *hostileTarget) serve(qc *quic.Conn) {
 	} else {
 		sendSettings(qc, defaultFakeSettings)
 	}
-	go func() { // drain whatever the suite sends on its own uni streams
-		for {
-			st, err := qc.AcceptUniStream(ctx)
-			if err != nil {
-				return
-			}
-			go func() { _, _ = io.Copy(io.Discard, st) }()
-		}
-	}()
+	go drainUniStreams(qc) // whatever the suite sends on its own uni streams
 	for {
 		st, err := qc.AcceptStream(ctx)
 		if err != nil {

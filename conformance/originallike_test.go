@@ -71,15 +71,7 @@ func startOriginalLike(t *testing.T, silentClassic, refuseAll bool) *originalLik
 func (o *originalLike) serve(qc *quic.Conn) {
 	ctx := qc.Context()
 	sendSettings(qc, defaultFakeSettings)
-	go func() {
-		for {
-			st, err := qc.AcceptUniStream(ctx)
-			if err != nil {
-				return
-			}
-			go func() { _, _ = io.Copy(io.Discard, st) }()
-		}
-	}()
+	go drainUniStreams(qc)
 	for {
 		st, err := qc.AcceptStream(ctx)
 		if err != nil {
