@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/quic-go/quic-go"
 	"github.com/quic-go/quic-go/http3"
 
 	"github.com/ssh3-project/ssh3/frame"
@@ -119,11 +120,17 @@ func (sc *serverConn) authenticate(w http.ResponseWriter, r *http.Request, p *fr
 
 // establish sends the 200 first and then takes the stream over (in quic-go
 // v0.65 WriteHeader must precede HTTPStream, §8.2), registers the
-// conversation and releases the channels that arrived early.
+// conversation and releases the channels that arrived early. The registry
+// learns of the 200 before it leaves (http3's request body knows its
+// stream), so channels the client opens on seeing it, before establish
+// runs, are held rather than refused as a 17th early channel.
 func (sc *serverConn) establish(w http.ResponseWriter, r *http.Request, p *frame.Profile, pv frame.PeerVersion, id Identity) {
 	s := sc.srv
 	sw := softwareOrDefault(s.Software)
 	w.Header().Set(p.ResponseVersionHeader(), p.ServerVersion(sw, s.Caps))
+	if b, ok := r.Body.(interface{ StreamID() quic.StreamID }); ok {
+		sc.reg.answering(uint64(b.StreamID()))
+	}
 	w.WriteHeader(http.StatusOK)
 	st, err := w.(http3.HTTPStreamer).HTTPStream()
 	if err != nil {
@@ -140,6 +147,9 @@ func (sc *serverConn) establish(w http.ResponseWriter, r *http.Request, p *frame
 	sc.addConversation(c)
 	if err := sc.lost(); err != nil {
 		c.closeWith(err, false)
+	}
+	if s.testAnswered != nil {
+		s.testAnswered()
 	}
 	sc.log.Debug("conversation established", "conversation", c.id, "profile", p.Name(), "user", id.User, "remote", sc.qc.RemoteAddr().String())
 	sc.reg.establish(c.id, c)

@@ -266,3 +266,66 @@ func TestEarlyChannelCap(t *testing.T) {
 		t.Errorf("%d channels buffered, want %d", n, maxBufferedPerConversation)
 	}
 }
+
+// TestChannelsAfterTheOKHeld: channels the client opens on reading the 200
+// can reach the server before it has registered the conversation. They are
+// not early and do not count against the early cap: the server holds them
+// until the conversation is registered, even with the 16 early slots full.
+// The hook keeps the server between the 200 and the registration until
+// four such channels have arrived.
+func TestChannelsAfterTheOKHeld(t *testing.T) {
+	checkLeaks(t)
+	const after = 4
+	var buffered, held atomic.Int64
+	full := make(chan struct{})
+	enough := make(chan struct{})
+	srv := &Server{
+		Authenticator: &testAuth{hook: func(ctx context.Context, r *AuthRequest) error {
+			select {
+			case <-full:
+				return nil
+			case <-time.After(10 * time.Second):
+				return errors.New("the early channels never arrived")
+			}
+		}},
+		Handler: HandlerFunc(echoHandler),
+	}
+	srv.testOnBuffered = func(*Channel) {
+		if buffered.Add(1) == maxBufferedPerConversation {
+			close(full)
+		}
+	}
+	srv.testOnHeld = func(*Channel) {
+		if held.Add(1) == after {
+			close(enough)
+		}
+	}
+	srv.testAnswered = func() {
+		select {
+		case <-enough:
+		case <-time.After(10 * time.Second):
+			t.Error("no channel arrived between the 200 and the registration")
+		}
+	}
+	h := startServer(t, srv)
+	c := h.dial(frame.Alpha)
+	var wg sync.WaitGroup
+	errs := make(chan error, maxBufferedPerConversation+after)
+	for i := range maxBufferedPerConversation + after {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs <- echoOnce(c, fmt.Sprint(i))
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+	if n := held.Load(); n != after {
+		t.Errorf("%d channels held, want %d", n, after)
+	}
+}

@@ -25,6 +25,7 @@ type registry struct {
 	timeout    time.Duration
 	maxConvs   int
 	onBuffered func(*Channel) // test hook: an early channel was buffered
+	onHeld     func(*Channel) // test hook: a channel was held for establish
 
 	mu        sync.Mutex // guards the fields below
 	entries   map[uint64]*entry
@@ -37,6 +38,7 @@ type registry struct {
 
 type entry struct {
 	conv     *Conversation // set once the 200 has been sent
+	answered bool          // the 200 is being sent; conv follows
 	buffered []*Channel
 	timer    *time.Timer
 }
@@ -77,6 +79,20 @@ func (r *registry) route(ch *Channel) {
 		conv := e.conv
 		r.mu.Unlock()
 		conv.deliver(ch)
+		return
+	}
+	if e.answered {
+		// The client has seen the 200 and opens channels at will; they
+		// wait only for establish, which follows at once, so they are
+		// bounded by QUIC's stream limit, not by the early cap.
+		if len(e.buffered) == 0 {
+			r.buffering++ // takeBuffered gives it back
+		}
+		e.buffered = append(e.buffered, ch)
+		r.mu.Unlock()
+		if r.onHeld != nil {
+			r.onHeld(ch)
+		}
 		return
 	}
 	if len(e.buffered) >= maxBufferedPerConversation ||
@@ -151,6 +167,17 @@ func (r *registry) reserve() bool {
 func (r *registry) unreserve() {
 	r.mu.Lock()
 	r.convs--
+	r.mu.Unlock()
+}
+
+// answering marks a CONNECT whose 200 is about to be written. From then
+// on the client may open channels without counting them as early, so
+// until establish runs they are held beyond the early cap.
+func (r *registry) answering(id uint64) {
+	r.mu.Lock()
+	if e := r.entries[id]; e != nil {
+		e.answered = true
+	}
 	r.mu.Unlock()
 }
 

@@ -80,6 +80,8 @@ type Server struct {
 	KeyLogWriter io.Writer    // TLS key log, for debugging only
 
 	testOnBuffered func(*Channel) // test hook, see registry.onBuffered
+	testOnHeld     func(*Channel) // test hook, see registry.onHeld
+	testAnswered   func()         // test hook: the 200 has left, establish has not run
 	testTooEarly   func() bool    // test hook: treat a CONNECT as early data
 
 	mu        sync.Mutex // guards the fields below

@@ -30,6 +30,7 @@ func (s *Server) newServerConn(qc *quic.Conn) (*serverConn, error) {
 		reg:       newRegistry(s.earlyStreamTimeout(), s.maxConversations()),
 	}
 	sc.reg.onBuffered = s.testOnBuffered
+	sc.reg.onHeld = s.testOnHeld
 	hs := &http3.Server{
 		Handler:         sc,
 		EnableDatagrams: true,
