@@ -37,8 +37,7 @@ func TestProjectRulesNAWithoutCaps(t *testing.T) {
 		}
 	})
 	t.Run("caps", func(t *testing.T) {
-		o := startOriginalLike(t, false, false)
-		o.server = ownServer
+		o := startOriginalLike(t, false, false, func(o *originalLike) { o.server = ownServer })
 		_, r := runAgainst(t, o.Addr, run)
 		for _, id := range ids {
 			if c := checkOf(t, r, id); c.Result != Fail {
@@ -54,15 +53,13 @@ func TestProjectRulesNAWithoutCaps(t *testing.T) {
 // passes X-ROB-10 when it refuses the tokens beyond any leeway and takes a
 // fresh one. From a server that announces caps it is still a failure.
 func TestZeroLeewayNoFailure(t *testing.T) {
-	o := startOriginalLike(t, false, false)
-	o.zeroLeeway = true
+	o := startOriginalLike(t, false, false, func(o *originalLike) { o.zeroLeeway = true })
 	_, r := runAgainst(t, o.Addr, `^X-ROB-10$`)
 	if c := checkOf(t, r, "X-ROB-10"); c.Result != Pass || !strings.Contains(c.Observed, "(control) → 200") {
 		t.Errorf("X-ROB-10 %s against a zero-leeway server without caps: %s %s", c.Result, c.Observed, c.Detail)
 	}
 
-	own := startOriginalLike(t, false, false)
-	own.zeroLeeway, own.server = true, ownServer
+	own := startOriginalLike(t, false, false, func(o *originalLike) { o.zeroLeeway, o.server = true, ownServer })
 	_, r = runAgainst(t, own.Addr, `^X-ROB-10$`)
 	if c := checkOf(t, r, "X-ROB-10"); c.Result != Fail {
 		t.Errorf("X-ROB-10 %s against a zero-leeway server with caps: %s %s", c.Result, c.Observed, c.Detail)
@@ -87,8 +84,7 @@ func TestZeroLeewayControl(t *testing.T) {
 // still asked afterwards (it used to run out of time and call the
 // conversation broken).
 func TestMalformedHeadersLikeOriginal(t *testing.T) {
-	o := startOriginalLike(t, false, false)
-	o.lax = true
+	o := startOriginalLike(t, false, false, func(o *originalLike) { o.lax = true })
 	_, r := runAgainst(t, o.Addr, `^X-ROB-20$`)
 	c := checkOf(t, r, "X-ROB-20")
 	bad := failedPart(c)
@@ -115,8 +111,7 @@ func TestStalledHeaderInconclusive(t *testing.T) {
 	if c := checkOf(t, r, "X-ROB-21"); c.Result != Skip || !strings.Contains(c.Detail, "inconclusive") {
 		t.Errorf("X-ROB-21 %s against a server without caps: %s %s", c.Result, c.Observed, c.Detail)
 	}
-	own := startOriginalLike(t, false, false)
-	own.server = ownServer
+	own := startOriginalLike(t, false, false, func(o *originalLike) { o.server = ownServer })
 	_, r = runAgainst(t, own.Addr, `^X-ROB-21$`)
 	if c := checkOf(t, r, "X-ROB-21"); c.Result != Fail {
 		t.Errorf("X-ROB-21 %s against a server with caps: %s %s", c.Result, c.Observed, c.Detail)

@@ -52,13 +52,18 @@ type originalLike struct {
 	types []string   // the channel types of the headers it read
 }
 
-func startOriginalLike(t *testing.T, silentClassic, refuseAll bool) *originalLike {
+// startOriginalLike starts the fake; set changes its fields before it
+// listens (after that they are read by its goroutines).
+func startOriginalLike(t *testing.T, silentClassic, refuseAll bool, set ...func(*originalLike)) *originalLike {
 	t.Helper()
 	cert, err := selfSigned()
 	if err != nil {
 		t.Fatal(err)
 	}
 	o := &originalLike{silentClassic: silentClassic, refuseAll: refuseAll}
+	for _, f := range set {
+		f(o)
+	}
 	l, err := listenFake(cert, false, o.serve)
 	if err != nil {
 		t.Fatal(err)
