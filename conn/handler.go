@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/quic-go/quic-go"
 	"github.com/quic-go/quic-go/http3"
@@ -21,6 +22,11 @@ var _ http.Handler = (*serverConn)(nil)
 // connection (400) → 200.
 func (sc *serverConn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s := sc.srv
+	// The request's headers are in: the header deadline handleBidi set
+	// is done with. What follows is bounded by the authenticator's own.
+	if d, ok := w.(interface{ SetReadDeadline(time.Time) error }); ok {
+		_ = d.SetReadDeadline(time.Time{})
+	}
 	if r.URL.Path != s.path() || r.Method != http.MethodConnect {
 		http.NotFound(w, r)
 		return
@@ -142,6 +148,7 @@ func (sc *serverConn) establish(w http.ResponseWriter, r *http.Request, p *frame
 	c.ctrl = st
 	c.identity = id
 	c.peer = frame.NewPeer(p, pv.Caps)
+	sc.loggedIn()
 	c.setEstablished(nil)
 	c.onClose = sc.conversationEnded
 	sc.addConversation(c)

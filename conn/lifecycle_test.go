@@ -244,7 +244,9 @@ func echoOnce(c *Conversation, msg string) error {
 // server, 20 at a time.
 func TestManyConversations(t *testing.T) {
 	checkLeaks(t)
-	h := startServer(t, &Server{})
+	// 20 connections authenticate at once: above sshd's default start of
+	// 10, which would refuse some (TestMaxStartups covers that).
+	h := startServer(t, &Server{MaxStartups: Startups{Start: 32, Rate: 100, Full: 32}})
 	var wg sync.WaitGroup
 	errs := make(chan error, 200)
 	sem := make(chan struct{}, 20)

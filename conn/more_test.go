@@ -85,6 +85,36 @@ func TestStalledHeader(t *testing.T) {
 	wantCode(t, "stalled header", stalled, CodeRequestIncomplete)
 }
 
+// TestStalledRequestHeaders: an HTTP/3 HEADERS frame that never completes
+// is refused when the header deadline passes, whether it stalls inside the
+// frame header or inside the field section (the pre-check's short peek
+// once cleared the deadline and the stream was held for ever).
+func TestStalledRequestHeaders(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		b    []byte
+	}{
+		{"frame type only", []byte{0x01}},
+		{"inside the length", []byte{0x01, 0x40}},
+		{"inside the field section", []byte{0x01, 0x40, 0x64, 0x00, 0x00}},
+		{"longer than the pre-check reads", []byte{0x01, 0x80, 0x00, 0x4e, 0x20, 0x00, 0x00}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			checkLeaks(t)
+			h := startServer(t, &Server{HeaderTimeout: 300 * time.Millisecond})
+			rc := h.raw()
+			stalled := rc.openStream(tc.b)
+			c, err := streamCode(t, stalled)
+			if err != nil {
+				t.Fatalf("stalled HEADERS not refused: %v", err)
+			}
+			if c != CodeRequestIncomplete {
+				t.Errorf("code %s, want %s", c, CodeRequestIncomplete)
+			}
+		})
+	}
+}
+
 // TestConversationEndResetsChannels: a FIN on the CONNECT stream ends the
 // conversation; its channels are reset with H3_REQUEST_CANCELLED, and a
 // channel naming the closed conversation is refused (G10).

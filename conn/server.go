@@ -75,6 +75,14 @@ type Server struct {
 	EarlyStreamTimeout time.Duration
 	HeaderTimeout      time.Duration // bound on reading a stream's first bytes
 
+	// MaxStartups bounds the connections not yet authenticated (sshd's
+	// MaxStartups); DefaultStartups if zero.
+	MaxStartups Startups
+	// LoginGraceTime closes a connection that has established no
+	// conversation by then (sshd's LoginGraceTime); DefaultLoginGraceTime
+	// if 0, none if negative.
+	LoginGraceTime time.Duration
+
 	QUICConfig   *quic.Config // overrides the default QUIC configuration
 	Logger       *slog.Logger // default: discard
 	KeyLogWriter io.Writer    // TLS key log, for debugging only
@@ -83,6 +91,10 @@ type Server struct {
 	testOnHeld     func(*Channel) // test hook, see registry.onHeld
 	testAnswered   func()         // test hook: the 200 has left, establish has not run
 	testTooEarly   func() bool    // test hook: treat a CONNECT as early data
+	testOnGate     func(bool)     // test hook: a connection was admitted (true) or refused
+
+	gateOnce sync.Once
+	gate     *startupGate // set by startups
 
 	mu        sync.Mutex // guards the fields below
 	listeners map[*quic.EarlyListener]*quic.Transport
@@ -156,6 +168,25 @@ func (s *Server) headerTimeout() time.Duration {
 		return DefaultHeaderTimeout
 	}
 	return s.HeaderTimeout
+}
+
+// startups is the server's gate for unauthenticated connections.
+func (s *Server) startups() *startupGate {
+	s.gateOnce.Do(func() {
+		st := s.MaxStartups
+		if st == (Startups{}) {
+			st = DefaultStartups
+		}
+		s.gate = newStartupGate(st)
+	})
+	return s.gate
+}
+
+func (s *Server) loginGraceTime() time.Duration {
+	if s.LoginGraceTime == 0 {
+		return DefaultLoginGraceTime
+	}
+	return s.LoginGraceTime
 }
 
 func (s *Server) logger() *slog.Logger {
@@ -241,6 +272,21 @@ func (s *Server) Serve(pc net.PacketConn) error {
 	}
 }
 
+// refuseConn closes a connection the startup gate refused with
+// H3_EXCESSIVE_LOAD. Closed before its handshake completes, the code would
+// reach the client as a bare transport APPLICATION_ERROR (RFC 9000
+// §10.2.3), so it waits for the handshake, at most bound.
+func refuseConn(qc *quic.Conn, bound time.Duration) {
+	t := time.NewTimer(bound)
+	defer t.Stop()
+	select {
+	case <-qc.HandshakeComplete():
+	case <-qc.Context().Done():
+	case <-t.C:
+	}
+	_ = qc.CloseWithError(quic.ApplicationErrorCode(CodeExcessiveLoad), "too many unauthenticated connections")
+}
+
 func (s *Server) isClosed() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -248,11 +294,24 @@ func (s *Server) isClosed() bool {
 }
 
 func (s *Server) serveConn(qc *quic.Conn) {
+	gate := s.startups()
+	admitted := gate.admit()
+	if s.testOnGate != nil {
+		s.testOnGate(admitted)
+	}
+	if !admitted {
+		s.logger().Info("connection refused: too many unauthenticated connections",
+			"remote", qc.RemoteAddr().String(), "max_startups", gate.limits.String())
+		go refuseConn(qc, s.headerTimeout())
+		return
+	}
 	sc, err := s.newServerConn(qc)
 	if err != nil {
+		gate.leave()
 		_ = qc.CloseWithError(quic.ApplicationErrorCode(CodeInternalError), "")
 		return
 	}
+	sc.watchLogin(gate, s.loginGraceTime())
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -269,6 +328,7 @@ func (s *Server) serveConn(qc *quic.Conn) {
 	go func() {
 		defer s.connWG.Done()
 		<-qc.Context().Done()
+		sc.loggedIn()
 		sc.reg.stop()
 		sc.wait()
 		s.mu.Lock()

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/quic-go/quic-go"
@@ -21,6 +22,38 @@ type serverConn struct {
 	srv *Server
 	rc  *http3.RawServerConn
 	reg *registry
+
+	login     sync.Once   // the connection leaves the startup gate
+	leaveGate func()      // set by watchLogin
+	grace     *time.Timer // closes an unauthenticated connection
+}
+
+// watchLogin counts the connection as unauthenticated at gate until its
+// first conversation is established or it ends, and closes it when grace
+// passes first (sshd's LoginGraceTime).
+func (sc *serverConn) watchLogin(gate *startupGate, grace time.Duration) {
+	sc.leaveGate = gate.leave
+	if grace > 0 {
+		sc.grace = time.AfterFunc(grace, func() {
+			sc.log.Info("connection closed: no authentication within the login grace time",
+				"remote", sc.qc.RemoteAddr().String(), "grace", grace.String())
+			sc.closeWith(CodeNoError, "login grace time exceeded")
+		})
+	}
+}
+
+// loggedIn takes the connection out of the startup count and stops its
+// grace timer; called on the first established conversation and when the
+// connection ends, whichever comes first.
+func (sc *serverConn) loggedIn() {
+	sc.login.Do(func() {
+		if sc.grace != nil {
+			sc.grace.Stop()
+		}
+		if sc.leaveGate != nil {
+			sc.leaveGate()
+		}
+	})
 }
 
 func (s *Server) newServerConn(qc *quic.Conn) (*serverConn, error) {
@@ -92,7 +125,8 @@ func (sc *serverConn) handleBidi(str *quic.Stream) {
 		sc.reg.requestDone(id)
 		return
 	}
-	_ = str.SetReadDeadline(time.Time{})
+	// The deadline stays set while http3 reads the HEADERS frame, however
+	// slowly it comes; ServeHTTP clears it once the request is whole.
 	sc.rc.HandleRequestStream(str)
 	sc.reg.requestDone(id)
 }

@@ -50,6 +50,12 @@ type Config struct {
 	// StockSettings leaves the early-channels setting out of SETTINGS
 	// (spec/SPEC.md §2.2): clients then wait for the 200.
 	StockSettings bool
+	// MaxStartups bounds unauthenticated connections (sshd's MaxStartups);
+	// conn.DefaultStartups if zero.
+	MaxStartups conn.Startups
+	// LoginGraceTime closes a connection that has not authenticated by
+	// then; conn.DefaultLoginGraceTime if 0, none if negative.
+	LoginGraceTime time.Duration
 	// Forwarding says which forwarding is allowed; the zero value allows
 	// all of it, subject to each key's authorized_keys options.
 	Forwarding forward.Policy
@@ -111,6 +117,8 @@ func New(cfg Config) *Server {
 
 		NoWWWAuthenticate: cfg.NoWWWAuthenticate,
 		StockSettings:     cfg.StockSettings,
+		MaxStartups:       cfg.MaxStartups,
+		LoginGraceTime:    cfg.LoginGraceTime,
 	}
 	s.Handle(frame.ChannelSession, s.serveSession)
 	s.registerForwarding()

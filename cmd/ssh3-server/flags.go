@@ -30,6 +30,8 @@ type config struct {
 	authorizedFiles    string
 	disableForwarding  string
 	gatewayPorts       bool
+	maxStartups        string
+	loginGraceTime     string
 }
 
 type multiFlag []string
@@ -63,6 +65,8 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		"comma-separated identity `files` read for a user (%h: home, %u: user), as OpenSSH's AuthorizedKeysFile")
 	fs.StringVar(&c.disableForwarding, "disable-forwarding", "", "comma-separated forwarding `kinds` to refuse: tcp (-L, -D), udp (UDP forwards, -R udp, -J through this server), reverse (-R, TCP and UDP), agent (-A), or all")
 	fs.BoolVar(&c.gatewayPorts, "gateway-ports", false, "let remote (-R) forwards listen on non-loopback addresses (sshd's GatewayPorts)")
+	fs.StringVar(&c.maxStartups, "max-startups", "10:30:100", "`start:rate:full` bound on unauthenticated connections, as sshd's MaxStartups: from start on, refuse rate% of new ones, rising to all at full")
+	fs.StringVar(&c.loginGraceTime, "login-grace-time", "2m", "close a connection that has not authenticated within this `duration` (0: no limit), as sshd's LoginGraceTime")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -20,6 +21,7 @@ import (
 	"github.com/ssh3-project/ssh3/app/server"
 	"github.com/ssh3-project/ssh3/auth/servercert"
 	"github.com/ssh3-project/ssh3/auth/verify"
+	"github.com/ssh3-project/ssh3/conn"
 	"github.com/ssh3-project/ssh3/frame"
 )
 
@@ -81,6 +83,12 @@ func serve(c *config, log *slog.Logger) error {
 			return errors.New("-enable-password-login: this build has no PAM (built without cgo)")
 		}
 		cfg.Passwords = &verify.PAM{}
+	}
+	if cfg.MaxStartups, err = conn.ParseStartups(c.maxStartups); err != nil {
+		return fmt.Errorf("-max-startups: %w", err)
+	}
+	if cfg.LoginGraceTime, err = loginGrace(c.loginGraceTime); err != nil {
+		return fmt.Errorf("-login-grace-time: %w", err)
 	}
 	grace, err := time.ParseDuration(c.shutdownGrace)
 	if err != nil {
@@ -176,4 +184,24 @@ func splitList(s string) []string {
 		}
 	}
 	return out
+}
+
+// loginGrace reads -login-grace-time: a duration, or a bare number of
+// seconds as sshd's LoginGraceTime; 0 means no limit.
+func loginGrace(v string) (time.Duration, error) {
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		n, nerr := strconv.Atoi(v)
+		if nerr != nil {
+			return 0, err
+		}
+		d = time.Duration(n) * time.Second
+	}
+	switch {
+	case d < 0:
+		return 0, fmt.Errorf("negative duration %s", v)
+	case d == 0:
+		return -1, nil
+	}
+	return d, nil
 }
